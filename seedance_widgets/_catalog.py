@@ -81,7 +81,8 @@ class ModelSpec:
 
 
 DEFAULT_MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("seedance-2.0", resolutions=("480p", "720p", "1080p", "4k"), cny_per_million=(46, 28)),
+    ModelSpec("seedance-2.0", resolutions=("480p", "720p", "1080p", "4k"),
+              cny_per_million=(46, 28)),
     ModelSpec("seedance-2.0-fast", resolutions=("480p", "720p"), cny_per_million=(37, 22)),
     # Mini: no public price and no cancellation in the contract; limits "from the model detail".
     ModelSpec("seedance-2.0-mini", resolutions=("480p", "720p"), cancellable=False),

@@ -46,7 +46,8 @@ NOT_FOR_SEEDANCE: dict[str, str] = {
     "extend_at": "Seedance 2.0 video-extension takes task_id only",
     "extend_times": "Seedance 2.0 video-extension takes task_id only",
     "reference_image_type": "Seedance 2.0 does not distinguish reference image roles",
-    "material_asset_id": "use asset://<id> in image_url, start_image, end_image or reference_images",
+    "material_asset_id": "use asset://<id> in image_url, start_image, end_image or "
+                         "reference_images",
 }
 
 # Which inputs each operation needs; every other input is refused for that operation.

@@ -18,7 +18,8 @@ IMG2 = "https://example.com/b.jpg"
 VID = "https://example.com/clip.mp4"
 AUD = "https://example.com/voice.mp3"
 ASSET = "asset://asset-20260720123456-abc12"
-DATA_IMG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAcCBlCwAAAABJRU5ErkJggg=="
+DATA_IMG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4"
+            "DwABBAEAcCBlCwAAAABJRU5ErkJggg==")
 
 VALID_BY_OPERATION: dict[str, dict[str, Any]] = {
     "text-to-video": {"prompt": "a cat on a skateboard", "duration": 5, "resolution": "720p",

@@ -1,0 +1,209 @@
+"""One exception tree for everything that can go wrong.
+
+    SeedanceError
+    ├── APIError                    an HTTP error answer from the API
+    │   ├── BadRequestError         400 (validation_errors, allowed_* hints)
+    │   ├── AuthenticationError     401
+    │   ├── PaymentRequiredError    402 (balance_usd, estimated_cost_usd)
+    │   ├── PermissionDeniedError   403
+    │   ├── NotFoundError           404
+    │   ├── ConflictError           409 (MaterialPreparingError: retry after the asset is ACTIVE)
+    │   ├── RateLimitError          429
+    │   └── ServerError             5xx
+    ├── APIConnectionError          the network failed (APITimeoutError: it timed out)
+    ├── AmbiguousSubmitError        a create may or may not have reached the server; never resent
+    ├── BudgetExceededError         a submit would cross the session budget
+    └── TaskError                   about one task
+        ├── TaskFailedError, TaskCancelledError
+        ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
+        └── ResultExpiredError      the result URL no longer answers
+
+Messages come from the server or from us; `redact` strips the API key from both, because a
+server may echo a header back and exceptions end up in notebooks and logs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._request import VideoRequest
+    from ._task import Task
+
+_SECRETS: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a key so that every message built later is scrubbed of it."""
+    if value and len(value) >= 8:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, secret[:3] + "…[redacted]")
+    return text
+
+
+class SeedanceError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+HINT_FIELDS = (
+    "allowed_resolutions", "allowed_durations", "allowed_aspect_ratios", "supported_operations",
+    "supported_parameters", "prompt_max_characters", "balance_usd", "estimated_cost_usd",
+    "did_you_mean", "hint", "auto_material_asset_ids", "model",
+)
+
+
+class APIError(SeedanceError):
+    status_code: int = 0
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        err = body.get("error") if isinstance(body, dict) else None
+        err = err if isinstance(err, dict) else {}
+        self.status_code = status_code
+        self.type: str | None = err.get("type")
+        self.code: str | None = err.get("code")
+        self.param: str | None = err.get("param")
+        self.retryable: bool | None = err.get("retryable")
+        self.retry_after = retry_after
+        self.hints: dict[str, Any] = {k: err[k] for k in HINT_FIELDS if k in err}
+        self.validation_errors: list[dict[str, Any]] = (
+            list(body.get("validation_errors") or []) if isinstance(body, dict) else []
+        )
+        self.body = body
+        self.headers = headers or {}
+        detail = f" [{self.type}{'/' + self.code if self.code else ''}]" if self.type else ""
+        hint = "".join(f"; {k}: {_fmt(v)}" for k, v in self.hints.items() if k != "model")
+        super().__init__(f"HTTP {status_code}{detail}: {message}{hint}")
+
+    def __getattr__(self, name: str) -> Any:
+        # allowed_resolutions, balance_usd, ... read straight from the hints
+        hints = self.__dict__.get("hints", {})
+        if name in HINT_FIELDS:
+            return hints.get(name)
+        raise AttributeError(name)
+
+
+def _fmt(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+class BadRequestError(APIError):
+    status_code = 400
+
+
+class AuthenticationError(APIError):
+    status_code = 401
+
+
+class PaymentRequiredError(APIError):
+    status_code = 402
+
+
+class PermissionDeniedError(APIError):
+    status_code = 403
+
+
+class NotFoundError(APIError):
+    status_code = 404
+
+
+class ConflictError(APIError):
+    status_code = 409
+
+
+class MaterialPreparingError(ConflictError):
+    """409 seedance_material_preparing: retry once the material is ACTIVE."""
+
+
+class RateLimitError(APIError):
+    status_code = 429
+
+
+class ServerError(APIError):
+    status_code = 500
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError, 401: AuthenticationError, 402: PaymentRequiredError,
+    403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError, 429: RateLimitError,
+}
+
+
+def error_class(status: int, body: Any) -> type[APIError]:
+    if status == 409 and isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and err.get("code") == "seedance_material_preparing":
+            return MaterialPreparingError
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, APIError)
+
+
+class APIConnectionError(SeedanceError):
+    pass
+
+
+class APITimeoutError(APIConnectionError):
+    pass
+
+
+class AmbiguousSubmitError(SeedanceError):
+    """The create request may have reached the server. It is not resent automatically.
+
+    Look for the task with `fingerprint` and `sent_at` (`seedance_widgets.history()` lists the
+    attempt) before trying again, or you may pay twice.
+    """
+
+    def __init__(self, request: VideoRequest, sent_at: dt.datetime, cause: str) -> None:
+        self.request = request
+        self.fingerprint = request.fingerprint()
+        self.sent_at = sent_at
+        super().__init__(
+            f"the create request may have reached the server ({cause}); it was NOT resent. "
+            f"Check your tasks for fingerprint {self.fingerprint} sent at "
+            f"{sent_at.isoformat(timespec='seconds')} before submitting again"
+        )
+
+
+class BudgetExceededError(SeedanceError):
+    pass
+
+
+class TaskError(SeedanceError):
+    def __init__(self, message: str, task: Task | None = None) -> None:
+        self.task = task
+        super().__init__(message)
+
+
+class TaskFailedError(TaskError):
+    pass
+
+
+class TaskCancelledError(TaskError):
+    pass
+
+
+class TaskTimeoutError(TaskError):
+    pass
+
+
+class ResultExpiredError(TaskError):
+    pass
