@@ -1,17 +1,106 @@
-"""Jupyter widgets, an async client, a CLI and an offline emulator for Seedance 2.0 video."""
+"""Jupyter widgets, an async client, a CLI and an offline emulator for Seedance 2.0 video.
+
+    from seedance_widgets import SeedancePanel
+    SeedancePanel()            # demo mode on the built-in emulator when no TOKENLAB_API_KEY
+
+The widgets (anywidget, ipywidgets) load on first use, so scripts that only need the client
+do not pay for them.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._catalog import Catalog, ModelSpec, default_catalog
+from ._client import AsyncSeedanceClient, CancelResult
+from ._demo import connect, connect_sync
+from ._errors import (
+    AmbiguousSubmitError,
+    APIConnectionError,
+    APIError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    BudgetExceededError,
+    ConflictError,
+    MaterialPreparingError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    ResultExpiredError,
+    SeedanceError,
+    ServerError,
+    TaskCancelledError,
+    TaskError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
+from ._journal import Journal, JournalEntry, history
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
+from ._retry import RetryPolicy
+from ._sync import SeedanceClient
+from ._task import TERMINAL_STATES, Task
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from ._widget_gallery import Gallery
+    from ._widget_panel import SeedancePanel
+    from ._widget_task import TaskWidget
+
+from ._version import __version__ as __version__
+
+_WIDGETS = {"SeedancePanel": "_widget_panel", "TaskWidget": "_widget_task",
+            "Gallery": "_widget_gallery"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WIDGETS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_WIDGETS[name]}", __name__), name)
+    raise AttributeError(f"module 'seedance_widgets' has no attribute {name!r}")
+
+
 __all__ = [
+    "TERMINAL_STATES",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AmbiguousSubmitError",
+    "AsyncSeedanceClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetExceededError",
+    "CancelResult",
     "Catalog",
+    "ConflictError",
+    "Gallery",
+    "Journal",
+    "JournalEntry",
+    "MaterialPreparingError",
     "ModelSpec",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
     "PriceEstimate",
+    "RateLimitError",
+    "ResultExpiredError",
+    "RetryPolicy",
+    "SeedanceClient",
+    "SeedanceError",
+    "SeedancePanel",
+    "ServerError",
+    "Task",
+    "TaskCancelledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskTimeoutError",
+    "TaskWidget",
     "VideoRequest",
+    "connect",
+    "connect_sync",
     "default_catalog",
     "estimate_price",
+    "history",
 ]

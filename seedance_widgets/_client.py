@@ -28,7 +28,6 @@ from urllib.parse import quote
 
 import httpx
 
-from . import __version__
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._errors import (
     AmbiguousSubmitError,
@@ -55,6 +54,7 @@ from ._request import VideoRequest
 from ._retry import RETRYABLE_STATUS, RetryPolicy, server_wait
 from ._schedule import PollSchedule
 from ._task import Task
+from ._version import __version__
 
 log = logging.getLogger("seedance_widgets")
 
@@ -208,7 +208,8 @@ class AsyncSeedanceClient:
         raise last
 
     # ------------------------------------------------------------------ create
-    async def create(self, request: VideoRequest | Mapping[str, Any], /, **fields: Any) -> Task:
+    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
+                     **fields: Any) -> Task:
         """Submit one generation. Never resent if it may have reached the server."""
         req = self._coerce(request, fields)
         body = req.to_body()
@@ -248,11 +249,11 @@ class AsyncSeedanceClient:
                 await asyncio.sleep(wait)
         raise APIConnectionError("create did not succeed within the retry budget")
 
-    def _coerce(self, request: VideoRequest | Mapping[str, Any], fields: Mapping[str, Any]
-                ) -> VideoRequest:
+    def _coerce(self, request: VideoRequest | Mapping[str, Any] | None,
+                fields: Mapping[str, Any]) -> VideoRequest:
         if isinstance(request, VideoRequest) and not fields:
             return request
-        data = request.to_body() if isinstance(request, VideoRequest) else dict(request)
+        data = request.to_body() if isinstance(request, VideoRequest) else dict(request or {})
         return VideoRequest.model_validate({**data, **fields}, context={"catalog": self.catalog})
 
     def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str
@@ -423,7 +424,7 @@ class AsyncSeedanceClient:
         }
         dest.with_name(dest.name + ".json").write_text(json.dumps(sidecar, indent=2))
         if self.journal is not None:
-            self.journal.update(current.id, local_path=str(dest))
+            self.journal.update(current.id, local_path=str(dest.resolve()))
         return dest
 
     async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024) -> bytes:

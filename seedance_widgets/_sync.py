@@ -78,7 +78,8 @@ class SeedanceClient:
             self._loop.run(self._async.aclose())
             self._loop.stop()
 
-    def create(self, request: VideoRequest | Mapping[str, Any], /, **fields: Any) -> Task:
+    def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
+               **fields: Any) -> Task:
         return self._loop.run(self._async.create(request, **fields))
 
     def get(self, task: TaskRef) -> Task:

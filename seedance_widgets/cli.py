@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
 from ._catalog import OPERATIONS, default_catalog
+from ._demo import DEMO_NOTICE, connect
+from ._errors import SeedanceError, TaskTimeoutError
+from ._journal import Journal
 from ._pricing import estimate_price
 from ._request import VideoRequest
 from ._sizes import ASPECT_RATIOS, RESOLUTIONS
+from ._task import Task
+
+CONFIRM_ABOVE_USD = 0.50
 
 
 def add_request_arguments(p: argparse.ArgumentParser) -> None:
@@ -65,6 +73,130 @@ def cmd_estimate(a: argparse.Namespace) -> int:
     return 0
 
 
+class ProgressBar:
+    """One status line on a terminal (redrawn in place), or a line per change in a log."""
+
+    def __init__(self, out: TextIO = sys.stderr, width: int = 24) -> None:
+        self.out, self.width = out, width
+        self.tty = out.isatty()
+        self.start = time.monotonic()
+        self._last = ""
+
+    def __call__(self, task: Task) -> None:
+        pct = 100 if task.succeeded else (task.progress or 0)
+        filled = int(self.width * pct / 100)
+        bar = "#" * filled + "." * (self.width - filled)
+        eta = f" · ETA {task.eta_seconds:.0f}s" if task.eta_seconds and not task.is_terminal \
+            else ""
+        line = (f"[{bar}] {pct:3d}% {task.status:<10} {time.monotonic() - self.start:5.1f}s"
+                f"{eta}")
+        if self.tty:
+            self.out.write("\r" + line.ljust(len(self._last)))
+            if task.is_terminal:
+                self.out.write("\n")
+        elif (task.status, pct // 10) != getattr(self, "_key", None):
+            self._key = (task.status, pct // 10)
+            self.out.write(line + "\n")
+        self.out.flush()
+        self._last = line
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin or not sys.stdin.isatty():
+        return False
+    try:
+        return input(question + " [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+async def _generate(a: argparse.Namespace) -> int:
+    req = request_from_args(a)
+    async with connect() as client:
+        est = estimate_price(req, catalog=client.catalog)
+        print(f"{req.model} {req.operation}: {est.label()}")
+        for note in est.assumptions:
+            print(f"  - {note}")
+        if client.demo:
+            print(DEMO_NOTICE + ": no charge")
+        elif not a.yes and (est.usd is None or est.usd > a.confirm_above):
+            why = "has no offline price" if est.usd is None else \
+                f"is above ${a.confirm_above:.2f}"
+            if not _confirm(f"This run {why}. Submit and pay?"):
+                print(f"not submitted: the price {why}; pass --yes to submit without asking",
+                      file=sys.stderr)
+                return 3
+        task = await client.create(req)
+        print(f"task {task.id} created")
+        try:
+            task = await client.wait(task, timeout=a.timeout, on_update=ProgressBar())
+        except TaskTimeoutError:
+            print(f"still running after {a.timeout:g}s; finish it later with "
+                  f"`seedance-widgets resume {task.id}`", file=sys.stderr)
+            return 4
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            print(f"\nstopped watching; task {task.id} keeps running: "
+                  f"`seedance-widgets resume {task.id}`", file=sys.stderr)
+            return 130
+        path = await client.download(task, a.out)
+        print(f"saved {path}")
+        return 0
+
+
+def cmd_generate(a: argparse.Namespace) -> int:
+    return asyncio.run(_generate(a))
+
+
+def cmd_tasks(a: argparse.Namespace) -> int:
+    entries = Journal().entries()
+    if not entries:
+        print(f"no tasks yet (journal: {Journal().path})")
+        return 0
+    rows = [("ID", "CREATED", "STATUS", "MODEL", "SERVER", "PROMPT / FILE")]
+    for e in entries[-a.limit:]:
+        status = "cancelled" if e.cancelled else e.status
+        where = e.local_path or e.prompt
+        rows.append((e.id, (e.created_at or "")[:19].replace("T", " "), status,
+                     str((e.request or {}).get("model", "")), e.server,
+                     where if len(where) <= 50 else where[:49] + "…"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return 0
+
+
+async def _resume(a: argparse.Namespace) -> int:
+    entry = Journal().get(a.task_id)
+    if entry is None:
+        print(f"task {a.task_id} is not in the journal ({Journal().path})", file=sys.stderr)
+        return 2
+    async with connect() as client:
+        if entry.server != client.server_label:
+            print(f"task {a.task_id} was created on {entry.server}, but this session talks to "
+                  f"{client.server_label}; set TOKENLAB_API_KEY/TOKENLAB_BASE_URL to match",
+                  file=sys.stderr)
+            return 2
+        req = VideoRequest.model_validate(entry.request) if entry.request else None
+        task = await client.wait(Task(id=entry.id, request=req), timeout=a.timeout,
+                                 on_update=ProgressBar())
+        path = await client.download(task, a.out)
+        print(f"saved {path}")
+        return 0
+
+
+def cmd_resume(a: argparse.Namespace) -> int:
+    return asyncio.run(_resume(a))
+
+
+def cmd_emulator(a: argparse.Namespace) -> int:
+    from .emulator import DEMO_API_KEY, Faults, Timings, serve
+
+    keys = a.api_key or [DEMO_API_KEY]
+    serve(a.port, keys, host=a.host, timings=Timings(queue_s=a.queue_s, run_s=a.run_s),
+          faults=Faults.from_env())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedance-widgets",
@@ -75,6 +207,34 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("estimate", help="validate a request and print its price estimate")
     add_request_arguments(p)
     p.set_defaults(func=cmd_estimate)
+
+    p = sub.add_parser("generate", help="make a video: price, confirm, progress, save")
+    add_request_arguments(p)
+    p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
+    p.add_argument("--yes", action="store_true", help="do not ask before paying")
+    p.add_argument("--confirm-above", type=float, default=CONFIRM_ABOVE_USD, metavar="USD",
+                   help="ask before submitting runs estimated above this (default %(default)s)")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default 3600)")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("tasks", help="list the task journal")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("resume", help="finish a journaled task and save its video")
+    p.add_argument("task_id")
+    p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
+    p.add_argument("--timeout", type=float, default=3600)
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("emulator", help="serve the built-in TokenLab emulator on loopback")
+    p.add_argument("--port", type=int, default=8787)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--api-key", action="append", metavar="KEY",
+                   help="accept this key (repeatable; default: the printed demo key)")
+    p.add_argument("--queue-s", type=float, default=2.0, help="seconds a task stays pending")
+    p.add_argument("--run-s", type=float, default=8.0, help="seconds a task processes")
+    p.set_defaults(func=cmd_emulator)
     return parser
 
 
@@ -85,6 +245,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(format_validation_error(err), file=sys.stderr)
         return 2
+    except SeedanceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,371 @@
+"""Tasks of the emulator: creation rules, lifecycle, cancellation, result files.
+
+Status is derived from timestamps on every read rather than advanced by a ticking thread, so a
+task is always exactly as far along as its clock says and a stopped emulator leaves nothing
+running. Videos are rendered on a small pool as soon as a task is created, so they are normally
+ready by the time the clock says "completed"; when they are not, the task holds at
+`processing`/99 until the file exists, as a real service would never hand out a missing file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._catalog import Catalog
+from .._pricing import estimate_price
+from .._request import VideoRequest
+from .._sizes import ADAPTIVE_ASSUMED, nominal_size
+from ._config import Timings
+from ._errors import bad_request, fail
+
+logger = logging.getLogger("seedance_widgets.emulator")
+
+DEFAULT_DURATION_S = 5
+DEFAULT_RESOLUTION = "720p"
+CHOSEN_DURATIONS = range(4, 16)  # what duration -1 ("model chooses") may come out as
+VIDEO_SUFFIX = ".mp4"
+LAST_FRAME_SUFFIX = "-last.png"
+CANCELLED_MESSAGE = "Task cancelled before execution"
+
+
+@dataclass
+class Task:
+    id: str
+    key_index: int
+    request: VideoRequest
+    operation: str
+    created_at: float
+    queue_s: float
+    run_s: float
+    will_fail: bool
+    # What is rendered and reported; resolved from the request (and its source, for extensions).
+    prompt: str
+    seed: int
+    duration_s: int
+    resolution: str
+    aspect_ratio: str
+    width: int
+    height: int
+    tokens: int
+    cost_usd: float | None
+    cancelled_at: float | None = None
+    render: Future[None] | None = field(default=None, repr=False)
+    rendered_at: float | None = None
+    render_error: str | None = None
+    video: bytes | None = field(default=None, repr=False)
+    last_frame: bytes | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> str:
+        return self.request.model
+
+    @property
+    def wants_last_frame(self) -> bool:
+        return bool(self.request.return_last_frame)
+
+    @property
+    def running_at(self) -> float:
+        return self.created_at + self.queue_s
+
+    @property
+    def finished_at(self) -> float:
+        """When the clock says the task is done (the render may still be behind)."""
+        return self.running_at + self.run_s
+
+    def phase(self, now: float) -> tuple[str, int | None, float]:
+        """(status, progress or None, time of the last change) at `now`."""
+        if self.cancelled_at is not None:
+            return "failed", None, self.cancelled_at
+        if now < self.running_at:
+            return "pending", None, self.created_at
+        if now < self.finished_at:
+            done = (now - self.running_at) / self.run_s if self.run_s else 1.0
+            return "processing", min(99, int(done * 100)), self.running_at
+        if self.will_fail:
+            return "failed", None, self.finished_at
+        if self.rendered_at is None:
+            return "processing", 99, self.running_at
+        finished = max(self.finished_at, self.rendered_at)
+        if self.render_error:
+            return "failed", None, finished
+        return "completed", 100, finished
+
+
+class TaskStore:
+    """Every task of one emulator, behind one lock; also signs and serves result files."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        timings: Timings,
+        result_ttl_s: float,
+        balance_usd: float | None,
+    ) -> None:
+        self.catalog = catalog
+        self.timings = timings
+        self.result_ttl_s = result_ttl_s
+        self.balance_usd = balance_usd
+        self._lock = threading.Lock()
+        self._tasks: dict[str, Task] = {}
+        # Per-emulator secret: URLs from one run never open files of another.
+        self._url_key = secrets.token_bytes(32)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="seedance-emu-render")
+
+    # ------------------------------------------------------------------ create
+    def create(self, request: VideoRequest, key_index: int, *, seed: int,
+               will_fail: bool) -> Task:
+        """Make a task for a validated request; `seed` is used when the request has none."""
+        now = time.time()
+        with self._lock:
+            self._drop_expired(now)
+            source = self._extension_source(request, key_index)
+            if request.seed is not None and request.seed >= 0:
+                seed = request.seed
+            if request.duration is None:
+                duration = DEFAULT_DURATION_S
+            elif request.duration == -1:
+                duration = CHOSEN_DURATIONS[seed % len(CHOSEN_DURATIONS)]
+            else:
+                duration = request.duration
+            resolution = request.resolution or (source.resolution if source else None)
+            resolution = resolution or DEFAULT_RESOLUTION
+            ratio = request.aspect_ratio or (source.aspect_ratio if source else None)
+            ratio = ADAPTIVE_ASSUMED if ratio in (None, "adaptive") else ratio
+            width, height = nominal_size(resolution, ratio)
+            self._check_balance(request, key_index, source)
+            # Bill what is really produced: the resolved selectors and the source's length.
+            produced = {"duration": duration, "resolution": resolution, "aspect_ratio": ratio}
+            billed = estimate_price(
+                request.model_copy(update=produced),
+                input_video_seconds=source.duration_s if source else None,
+                catalog=self.catalog,
+            )
+            task = Task(
+                id="ldtask_" + secrets.token_hex(16),
+                key_index=key_index,
+                request=request,
+                operation=request.operation or "text-to-video",
+                created_at=now,
+                queue_s=self.timings.queue_s,
+                run_s=self.timings.run_s,
+                will_fail=will_fail,
+                prompt=request.prompt or (source.prompt if source else ""),
+                seed=seed,
+                duration_s=duration,
+                resolution=resolution,
+                aspect_ratio=ratio,
+                width=width,
+                height=height,
+                tokens=billed.tokens,
+                cost_usd=billed.usd,
+            )
+            self._tasks[task.id] = task
+            if not will_fail:
+                task.render = self._pool.submit(self._render, task)
+        return task
+
+    def _extension_source(self, request: VideoRequest, key_index: int) -> Task | None:
+        if request.operation != "video-extension":
+            return None
+        source = self._tasks.get(request.task_id or "")
+        if (source is None or source.key_index != key_index
+                or source.phase(time.time())[0] != "completed"):
+            raise bad_request(
+                f"task_id: {request.task_id!r} is not a completed task of this API key; "
+                "video-extension continues an earlier completed task",
+                param="task_id", code="invalid_task_id", model=request.model,
+            )
+        return source
+
+    def _check_balance(self, request: VideoRequest, key_index: int,
+                       source: Task | None) -> None:
+        if self.balance_usd is None:
+            return
+        estimate = estimate_price(request, catalog=self.catalog,
+                                  input_video_seconds=source.duration_s if source else None)
+        if estimate.usd is None:
+            return  # no price to hold against the balance (mini): let it run
+        # Tasks that will not succeed are never charged, so they hold nothing.
+        held = sum(t.cost_usd or 0.0 for t in self._tasks.values()
+                   if t.key_index == key_index and t.cancelled_at is None and not t.will_fail)
+        left = max(0.0, self.balance_usd - held)
+        if estimate.usd > left:
+            raise fail(
+                402, "insufficient_balance",
+                f"Insufficient balance: this request is estimated at ${estimate.usd:.4f} and "
+                f"the balance is ${left:.4f}. Please top up your account.",
+                code="insufficient_balance", model=request.model,
+                estimated_cost_usd=round(estimate.usd, 6), balance_usd=round(left, 6),
+            )
+
+    def _render(self, task: Task) -> None:
+        # Imported here so that importing the emulator does not load PyAV and numpy.
+        from .._emulator_video import render_last_frame, render_video
+
+        if task.cancelled_at is not None:
+            return
+        video = frame = None
+        error = None
+        try:
+            video = render_video(prompt=task.prompt, seed=task.seed, duration_s=task.duration_s,
+                                 aspect_ratio=task.aspect_ratio, resolution=task.resolution)
+            if task.wants_last_frame:
+                frame = render_last_frame(prompt=task.prompt, seed=task.seed,
+                                          aspect_ratio=task.aspect_ratio,
+                                          resolution=task.resolution,
+                                          duration_s=task.duration_s)
+        except Exception as exc:  # a broken render must fail the task, not hang it
+            logger.exception("render of %s failed", task.id)
+            error = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            task.video, task.last_frame, task.render_error = video, frame, error
+            task.rendered_at = time.time()
+
+    def _drop_expired(self, now: float) -> None:
+        # Results are only reachable through URLs that have expired: free the bytes.
+        for t in self._tasks.values():
+            if t.video is not None and t.rendered_at is not None and self._expired(t, now):
+                t.video = t.last_frame = None
+
+    # ------------------------------------------------------------------ read, cancel
+    def find(self, task_id: str, key_index: int, *, foreign_status: int = 403) -> Task:
+        """The task, or 404 when unknown; another key's task is `foreign_status` (403, or 404
+        on routes whose contract has no 403)."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+        if task is None or (task.key_index != key_index and foreign_status == 404):
+            raise fail(404, "async_task_not_found", f"Task {task_id} not found",
+                       code="task_not_found")
+        if task.key_index != key_index:
+            raise fail(403, "permission_error", "Task not available to the current API key",
+                       code="task_forbidden")
+        return task
+
+    def cancel(self, task_id: str, key_index: int) -> Task:
+        task = self.find(task_id, key_index)
+        spec = self.catalog.get(task.model)
+        if spec is not None and not spec.cancellable:
+            raise fail(400, "invalid_request_error",
+                       f"Cancellation is not supported for model {task.model}",
+                       code="cancellation_not_supported", model=task.model)
+        with self._lock:
+            status = task.phase(time.time())[0]
+            if status != "pending":
+                raise fail(409, "invalid_request_error",
+                           f"Task is {status} and can no longer be cancelled; only queued "
+                           "tasks can be cancelled",
+                           code="task_not_cancellable", task_status=status)
+            task.cancelled_at = time.time()
+            if task.render is not None:
+                task.render.cancel()  # if it already started, its output is simply discarded
+        return task
+
+    def body(self, task: Task, base_url: str, now: float | None = None) -> dict[str, Any]:
+        """The `VideoTaskResponse` for a task as it stands now."""
+        with self._lock:
+            return self._body(task, base_url, time.time() if now is None else now)
+
+    def _body(self, task: Task, base_url: str, now: float) -> dict[str, Any]:
+        status, progress, updated = task.phase(now)
+        out: dict[str, Any] = {
+            "id": task.id, "task_id": task.id, "poll_url": "/v1/tasks/" + task.id,
+            "status": status,
+        }
+        if progress is not None and self.timings.report_progress:
+            out["progress"] = progress
+        out.update(created=int(task.created_at), updated=int(updated), model=task.model)
+        if task.cancelled_at is not None:
+            out.update(cancelled=True, cancellation_status="cancelled", error=CANCELLED_MESSAGE)
+        elif status == "failed":
+            detail = ("the emulator could not render the video: " + task.render_error
+                      if task.render_error else "Video generation failed (emulated failure)")
+            out["error"] = {"code": "generation_failed", "message": detail}
+        elif status == "completed":
+            video_url = self._signed_url(base_url, task, VIDEO_SUFFIX)
+            out["video_url"] = video_url
+            out["video"] = {"url": video_url, "duration": task.duration_s,
+                            "width": task.width, "height": task.height}
+            out["content"] = {"video_url": video_url}
+            if task.wants_last_frame:
+                frame_url = self._signed_url(base_url, task, LAST_FRAME_SUFFIX)
+                out["last_frame_url"] = frame_url
+                out["content"]["last_frame_url"] = frame_url
+            out["seed"] = task.seed
+            out["billing"] = {"tokens": task.tokens, "cost_usd": (
+                None if task.cost_usd is None else round(task.cost_usd, 6))}
+        return out
+
+    # ------------------------------------------------------------------ result files
+    def _expires_at(self, task: Task) -> float:
+        return max(task.finished_at, task.rendered_at or 0.0) + self.result_ttl_s
+
+    def _expired(self, task: Task, now: float) -> bool:
+        return now >= self._expires_at(task)
+
+    def _sign(self, name: str, exp: int) -> str:
+        mac = hmac.new(self._url_key, f"{name}:{exp}".encode(), hashlib.sha256)
+        return mac.hexdigest()[:32]
+
+    def _signed_url(self, base_url: str, task: Task, suffix: str) -> str:
+        # exp is rounded up to whole seconds; the store still enforces the exact expiry.
+        exp = int(self._expires_at(task)) + 1
+        name = task.id + suffix
+        return f"{base_url}/files/{name}?exp={exp}&sig={self._sign(name, exp)}"
+
+    def file(self, name: str, exp: str | None, sig: str | None) -> tuple[bytes, str]:
+        """(bytes, content type) behind a signed URL, or the 403/404 it deserves."""
+        try:
+            exp_s = int(exp or "")
+        except ValueError:
+            exp_s = -1
+        if exp_s < 0 or not sig or not hmac.compare_digest(self._sign(name, exp_s), sig):
+            raise fail(403, "permission_error", "Invalid or missing URL signature",
+                       code="invalid_signature")
+        now = time.time()
+        if name.endswith(VIDEO_SUFFIX):
+            task_id, ctype = name.removesuffix(VIDEO_SUFFIX), "video/mp4"
+        elif name.endswith(LAST_FRAME_SUFFIX):
+            task_id, ctype = name.removesuffix(LAST_FRAME_SUFFIX), "image/png"
+        else:
+            raise fail(404, "not_found_error", "File not found")
+        with self._lock:
+            task = self._tasks.get(task_id)
+            if task is None:
+                raise fail(404, "not_found_error", "File not found")
+            if now >= exp_s or self._expired(task, now):
+                raise fail(403, "permission_error", "URL expired", code="url_expired")
+            data = task.video if ctype == "video/mp4" else task.last_frame
+        if data is None:
+            raise fail(404, "not_found_error", "File not found")
+        return data, ctype
+
+    # ------------------------------------------------------------------ introspection
+    def count(self) -> int:
+        with self._lock:
+            return len(self._tasks)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        now = time.time()
+        with self._lock:
+            return [
+                {"id": t.id, "key_index": t.key_index, "model": t.model,
+                 "operation": t.operation, "status": t.phase(now)[0],
+                 "cancelled": t.cancelled_at is not None, "created": t.created_at,
+                 "duration_s": t.duration_s, "resolution": t.resolution,
+                 "aspect_ratio": t.aspect_ratio, "seed": t.seed,
+                 "request": t.request.to_body()}
+                for t in self._tasks.values()
+            ]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+

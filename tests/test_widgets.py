@@ -1,0 +1,213 @@
+"""The widgets from code, with no front end attached, on the real emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from seedance_widgets import (
+    AsyncSeedanceClient,
+    BudgetExceededError,
+    Gallery,
+    Journal,
+    SeedancePanel,
+    TaskWidget,
+)
+from seedance_widgets.emulator import Emulator, Timings
+
+SECRET = "sk-widget-test-" + "Z" * 30
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(timings=Timings(queue_s=0.3, run_s=0.8), api_keys=[SECRET]) as e:
+        yield e
+
+
+@pytest.fixture
+def client(emu: Emulator, tmp_path: Path) -> AsyncSeedanceClient:
+    return AsyncSeedanceClient(SECRET, emu.base_url, journal=Journal(tmp_path / "j.jsonl"))
+
+
+async def until(predicate, timeout: float = 20.0) -> None:
+    t0 = asyncio.get_running_loop().time()
+    while not predicate():
+        if asyncio.get_running_loop().time() - t0 > timeout:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+async def test_prefill_validate_price_and_field_errors(client: AsyncSeedanceClient) -> None:
+    panel = SeedancePanel(client, model="seedance-2.0-fast", prompt="a cat", duration=4,
+                          refresh_catalog=False)
+    assert panel.request.model == "seedance-2.0-fast" and panel.can_submit
+    assert "estimate" in panel.price["label"] and panel.errors == {}
+    panel.form = {**panel.form, "resolution": "1080p"}
+    assert not panel.can_submit and "480p" in panel.errors["resolution"]
+    with pytest.raises(ValidationError):
+        _ = panel.request
+    panel.form = {**panel.form, "resolution": "720p", "operation": "reference-to-video",
+                  "references": [{"kind": "audio", "url": "https://x/a.mp3", "name": "a"}]}
+    assert "image or video" in panel.errors["references"]
+    with pytest.raises(TypeError, match="did you mean 'prompt'"):
+        SeedancePanel(client, promt="x", refresh_catalog=False)
+    panel.close()
+
+
+async def test_submit_double_click_budget_and_gallery(client: AsyncSeedanceClient,
+                                                      emu: Emulator) -> None:
+    panel = SeedancePanel(client, model="seedance-2.0-fast", prompt="one click", duration=4,
+                          budget_usd=0.60, refresh_catalog=False)
+    # Two clicks as the browser sends them: both messages arrive before either is handled.
+    panel._receive(panel, {"type": "submit"}, [])
+    panel._receive(panel, {"type": "submit"}, [])
+    first = panel._inflight
+    assert first is not None and panel.busy
+    task = await first
+    assert emu.task_count() == 1 and panel.tasks == [task]
+    # 4 s 720p fast ≈ $0.47; a second run would cross the $0.60 cap.
+    with pytest.raises(BudgetExceededError, match="over budget"):
+        await panel.submit()
+    assert emu.task_count() == 1 and panel.notice_kind == "error"
+    assert "over budget" in panel.notice
+    gallery = panel.gallery
+    assert gallery is not None
+    await until(lambda: gallery.tasks and gallery.tasks[0]["status"] == "completed")
+    card = gallery.tasks[0]
+    assert card["video_url"].startswith("http://127.0.0.1") and card["prompt"] == "one click"
+    await until(lambda: panel.current and panel.current["saved_path"])
+    assert Path(panel.current["saved_path"]).exists()
+    panel.close()
+
+
+async def test_message_from_another_thread_runs_on_the_main_loop(
+        client: AsyncSeedanceClient, emu: Emulator) -> None:
+    """commsOverSubshells delivers messages on a subshell thread with its own loop."""
+    panel = SeedancePanel(client, prompt="from a subshell", duration=4, refresh_catalog=False)
+    main = asyncio.get_running_loop()
+    seen: list[asyncio.AbstractEventLoop] = []
+    original = panel._submit
+
+    async def spy():  # type: ignore[no-untyped-def]
+        seen.append(asyncio.get_running_loop())
+        return await original()
+
+    panel._submit = spy  # type: ignore[method-assign]
+
+    def subshell() -> None:
+        loop = asyncio.new_event_loop()  # the subshell thread's own loop
+        loop.run_until_complete(asyncio.sleep(0))
+        panel._receive(panel, {"type": "submit"}, [])
+        panel._receive(panel, {"type": "submit"}, [])
+        loop.close()
+
+    thread = threading.Thread(target=subshell)
+    thread.start()
+    thread.join()
+    await until(lambda: panel.tasks)
+    assert seen == [main] and emu.task_count() == 1
+    panel.close()
+
+
+async def test_actions_load_the_panel(client: AsyncSeedanceClient) -> None:
+    panel = SeedancePanel(client, model="seedance-2.0", prompt="base", duration=4,
+                          return_last_frame=True, refresh_catalog=False)
+    task = await panel.submit()
+    tracker = panel._submitted[0]
+    await until(lambda: tracker.task.succeeded)
+    panel.apply_action("extend", tracker)
+    assert panel.form["operation"] == "video-extension" and panel.form["task_id"] == task.id
+    assert panel.can_submit
+    panel.apply_action("use_last_frame", tracker)
+    assert panel.form["operation"] == "image-to-video"
+    assert panel.form["image_url"] == tracker.task.last_frame_url and panel.can_submit
+    panel.apply_action("rerun", tracker)
+    assert panel.request.to_body() == tracker.request_body
+    panel.close()
+
+
+async def test_dropped_image_becomes_a_data_url_outside_synced_state(
+        client: AsyncSeedanceClient) -> None:
+    png = (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    panel = SeedancePanel(client, operation="reference-to-video", prompt="ref",
+                          refresh_catalog=False)
+    panel._receive(panel, {"type": "upload", "kind": "image", "name": "cat.png",
+                           "mime": "image/png"}, [memoryview(png)])
+    refs = panel.form["references"]
+    assert refs[0]["url"].startswith("upload://") and panel.can_submit
+    assert panel.request.reference_images[0].startswith("data:image/png;base64,")
+    assert "base64" not in json.dumps(panel.get_state(), default=str)
+    panel._receive(panel, {"type": "upload", "name": "clip.mp4", "mime": "video/mp4"},
+                   [memoryview(b"x")])
+    assert panel.notice_kind == "error" and "URL" in panel.notice
+    panel.close()
+
+
+async def test_no_secret_in_synced_state_repr_or_fallback(client: AsyncSeedanceClient) -> None:
+    panel = SeedancePanel(client, prompt="<script>alert(1)</script>", duration=4,
+                          refresh_catalog=False)
+    await panel.submit()
+    await until(lambda: panel.gallery and panel.gallery.tasks
+                and panel.gallery.tasks[0]["status"] == "completed")
+    texts = [json.dumps(w.get_state(), default=str) for w in (panel, panel.gallery)]
+    texts += [repr(panel), repr(panel.gallery), panel.static_html(),
+              panel.gallery.static_html()]
+    assert all(SECRET not in t for t in texts)
+    html = panel.gallery.static_html()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<video src=" in html
+    bundle = panel.gallery._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert "text/html" in data and "application/vnd.jupyter.widget-view+json" in data
+    panel.close()
+
+
+async def test_gallery_state_is_small_per_task(client: AsyncSeedanceClient) -> None:
+    gallery = Gallery(client=client)
+    for i in range(20):
+        task = await client.create(model="seedance-2.0-fast", prompt=f"run {i} " * 8,
+                                   duration=4, seed=i)
+        gallery.add(task)
+    await until(lambda: all(t["status"] == "completed" for t in gallery.tasks), timeout=60)
+    state = json.dumps({k: v for k, v in gallery.get_state().items()
+                        if k not in ("_esm", "_css")}, default=str)
+    assert len(state) / 20 < 10_000, f"{len(state) / 20:.0f} bytes per task"
+    assert len(gallery.tasks) == 20 and gallery.tasks[0]["diff"]
+    gallery.close()
+
+
+async def test_from_history_shows_all_and_resumes_unfinished(emu: Emulator,
+                                                             tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
+        done = await first.wait(await first.create(model="seedance-2.0", prompt="old",
+                                                   duration=4))
+        unfinished = await first.create(model="seedance-2.0", prompt="new", duration=4)
+    # "Kernel restart": a new client, a new gallery, only the journal in common.
+    client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
+    gallery = Gallery.from_history(client)
+    assert {c["id"] for c in gallery.tasks} == {done.id, unfinished.id}
+    await until(lambda: all(c["status"] == "completed" for c in gallery.tasks))
+    widget = TaskWidget(gallery.trackers[-1], client=client)
+    assert widget.task["id"] == unfinished.id
+    gallery.close()
+    widget.close()
+    await client.aclose()
+
+
+async def test_close_stops_polling(client: AsyncSeedanceClient, emu: Emulator) -> None:
+    panel = SeedancePanel(client, prompt="closing", duration=4, refresh_catalog=False)
+    await panel.submit()
+    tracker = panel._submitted[0]
+    await until(lambda: tracker.following)
+    panel.close()
+    await asyncio.sleep(0.05)
+    assert not tracker.following
+    polls = len(emu.request_log)
+    await asyncio.sleep(1.0)
+    assert len(emu.request_log) == polls  # no more polls; the remote task keeps running
