@@ -36,17 +36,9 @@ def shared_emulator() -> Any:
             timings = Timings(queue_s=float(os.environ.get("SEEDANCE_EMU_QUEUE_S", "2")),
                               run_s=float(os.environ.get("SEEDANCE_EMU_RUN_S", "8")))
             _emulator = Emulator(timings=timings, faults=Faults.from_env(),
-                                 **_state_kwargs()).start()
+                                 state_dir=data_dir() / "emulator").start()
             log.info("%s at %s", DEMO_NOTICE, _emulator.base_url)
         return _emulator
-
-
-def _state_kwargs() -> dict[str, Any]:
-    from .emulator import Emulator
-
-    if "state_dir" in Emulator.__init__.__code__.co_varnames:
-        return {"state_dir": data_dir() / "emulator"}
-    return {}
 
 
 def is_demo() -> bool:

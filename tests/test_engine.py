@@ -258,3 +258,20 @@ def test_journal_survives_a_killed_process(tmp_path: Path) -> None:
     assert abs(seconds - 4) < 0.15
     with open(tmp_path / "out.mp4", "rb") as fh:
         assert av.open(io.BytesIO(fh.read())).streams.video[0].codec_context.name == "h264"
+
+
+async def test_emulator_state_dir_survives_a_restart(tmp_path: Path) -> None:
+    """Demo mode keeps tasks on disk, so a restarted kernel can resume the journal's tasks."""
+    state = tmp_path / "emu-state"
+    journal = Journal(tmp_path / "journal.jsonl")
+    with Emulator(timings=Timings(queue_s=0.2, run_s=1.5), state_dir=state) as first:
+        async with AsyncSeedanceClient(first.api_key, first.base_url, journal=journal) as c:
+            done = await c.wait(await c.create(model="seedance-2.0", prompt="kept", duration=4))
+            running = await c.create(model="seedance-2.0", prompt="midway", duration=4)
+    with Emulator(timings=Timings(queue_s=0.2, run_s=1.5), state_dir=state) as second:
+        async with AsyncSeedanceClient(second.api_key, second.base_url, journal=journal) as c:
+            assert second.task_count() == 2
+            assert (await c.get(done.id)).status == "completed"
+            final = await c.wait(running.id, timeout=30)
+            path = await c.download(final, tmp_path)
+    assert abs(probe(path)[0] - 4) < 0.15

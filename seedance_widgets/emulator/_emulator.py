@@ -4,10 +4,12 @@ runs one in the foreground for the command line."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -38,7 +40,10 @@ class Emulator:
         result_ttl_s: float = 3600.0,
         balance_usd: float | None = None,
         catalog: Catalog | None = None,
+        state_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """`state_dir` keeps tasks and results on disk, so a new Emulator on the same folder
+        (a restarted kernel in demo mode) carries on with them."""
         keys = tuple(api_keys)
         if not keys or any(not isinstance(k, str) or not k.strip() for k in keys):
             raise ValueError("api_keys must be one or more non-empty strings")
@@ -48,7 +53,8 @@ class Emulator:
         self.timings = timings if timings is not None else Timings()
         faults = faults if faults is not None else Faults()
         self._store = TaskStore(catalog=self.catalog, timings=self.timings,
-                                result_ttl_s=result_ttl_s, balance_usd=balance_usd)
+                                result_ttl_s=result_ttl_s, balance_usd=balance_usd,
+                                state_dir=Path(state_dir) if state_dir else None)
         self._app = App(api_keys=keys, store=self._store, catalog=self.catalog,
                         faults=faults, dice=Dice(faults.seed))
         self._address = (host, port)

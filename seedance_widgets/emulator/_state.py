@@ -9,14 +9,19 @@ ready by the time the clock says "completed"; when they are not, the task holds 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
+import json
 import logging
+import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .._catalog import Catalog
@@ -34,6 +39,11 @@ CHOSEN_DURATIONS = range(4, 16)  # what duration -1 ("model chooses") may come o
 VIDEO_SUFFIX = ".mp4"
 LAST_FRAME_SUFFIX = "-last.png"
 CANCELLED_MESSAGE = "Task cancelled before execution"
+RENDER_CACHE_SIZE = 32
+# Task fields written to the state dir; the rest are derived or are bytes kept beside.
+_PERSISTED = ("id", "key_index", "operation", "created_at", "queue_s", "run_s", "will_fail",
+              "prompt", "seed", "duration_s", "resolution", "aspect_ratio", "width", "height",
+              "tokens", "cost_usd", "cancelled_at", "rendered_at", "render_error")
 
 
 @dataclass
@@ -109,6 +119,7 @@ class TaskStore:
         timings: Timings,
         result_ttl_s: float,
         balance_usd: float | None,
+        state_dir: Path | None = None,
     ) -> None:
         self.catalog = catalog
         self.timings = timings
@@ -116,9 +127,15 @@ class TaskStore:
         self.balance_usd = balance_usd
         self._lock = threading.Lock()
         self._tasks: dict[str, Task] = {}
-        # Per-emulator secret: URLs from one run never open files of another.
-        self._url_key = secrets.token_bytes(32)
+        # Identical renders (same prompt, seed, size, length) are common in tests and sweeps.
+        self._renders: OrderedDict[tuple[Any, ...], tuple[bytes, bytes | None]] = OrderedDict()
+        self._state_dir = Path(state_dir) if state_dir else None
+        # Per-emulator secret: URLs from one run never open files of another. With a state
+        # dir the secret is kept there, so URLs outlive a restart like a CDN's would.
+        self._url_key = self._load_url_key()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="seedance-emu-render")
+        if self._state_dir is not None:
+            self._load()
 
     # ------------------------------------------------------------------ create
     def create(self, request: VideoRequest, key_index: int, *, seed: int,
@@ -171,6 +188,7 @@ class TaskStore:
             self._tasks[task.id] = task
             if not will_fail:
                 task.render = self._pool.submit(self._render, task)
+            self._persist(task)
         return task
 
     def _extension_source(self, request: VideoRequest, key_index: int) -> Task | None:
@@ -215,20 +233,34 @@ class TaskStore:
             return
         video = frame = None
         error = None
+        key = (task.prompt, task.seed, task.duration_s, task.aspect_ratio, task.resolution,
+               task.wants_last_frame)
+        with self._lock:
+            cached = self._renders.get(key)
         try:
-            video = render_video(prompt=task.prompt, seed=task.seed, duration_s=task.duration_s,
-                                 aspect_ratio=task.aspect_ratio, resolution=task.resolution)
-            if task.wants_last_frame:
-                frame = render_last_frame(prompt=task.prompt, seed=task.seed,
-                                          aspect_ratio=task.aspect_ratio,
-                                          resolution=task.resolution,
-                                          duration_s=task.duration_s)
+            if cached is not None:
+                video, frame = cached
+            else:
+                video = render_video(prompt=task.prompt, seed=task.seed,
+                                     duration_s=task.duration_s,
+                                     aspect_ratio=task.aspect_ratio, resolution=task.resolution)
+                if task.wants_last_frame:
+                    frame = render_last_frame(prompt=task.prompt, seed=task.seed,
+                                              aspect_ratio=task.aspect_ratio,
+                                              resolution=task.resolution,
+                                              duration_s=task.duration_s)
         except Exception as exc:  # a broken render must fail the task, not hang it
             logger.exception("render of %s failed", task.id)
             error = f"{type(exc).__name__}: {exc}"
         with self._lock:
             task.video, task.last_frame, task.render_error = video, frame, error
             task.rendered_at = time.time()
+            if video is not None:
+                self._renders[key] = (video, frame)
+                self._renders.move_to_end(key)
+                while len(self._renders) > RENDER_CACHE_SIZE:
+                    self._renders.popitem(last=False)
+            self._persist(task, files=True)
 
     def _drop_expired(self, now: float) -> None:
         # Results are only reachable through URLs that have expired: free the bytes.
@@ -267,6 +299,7 @@ class TaskStore:
             task.cancelled_at = time.time()
             if task.render is not None:
                 task.render.cancel()  # if it already started, its output is simply discarded
+            self._persist(task)
         return task
 
     def body(self, task: Task, base_url: str, now: float | None = None) -> dict[str, Any]:
@@ -344,6 +377,9 @@ class TaskStore:
             if now >= exp_s or self._expired(task, now):
                 raise fail(403, "permission_error", "URL expired", code="url_expired")
             data = task.video if ctype == "video/mp4" else task.last_frame
+        if data is None and self._state_dir is not None:
+            path = self._state_dir / name
+            data = path.read_bytes() if path.is_file() else None
         if data is None:
             raise fail(404, "not_found_error", "File not found")
         return data, ctype
@@ -368,4 +404,65 @@ class TaskStore:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ persistence
+    def _load_url_key(self) -> bytes:
+        if self._state_dir is None:
+            return secrets.token_bytes(32)
+        path = self._state_dir / "url.key"
+        try:
+            key = path.read_bytes()
+            if len(key) == 32:
+                return key
+        except FileNotFoundError:
+            pass
+        key = secrets.token_bytes(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+    def _persist(self, task: Task, *, files: bool = False) -> None:
+        """Write the task (and, after a render, its files) so a restart can pick it up."""
+        if self._state_dir is None:
+            return
+        try:
+            self._state_dir.mkdir(parents=True, exist_ok=True)
+            if files:
+                for suffix, data in ((VIDEO_SUFFIX, task.video),
+                                     (LAST_FRAME_SUFFIX, task.last_frame)):
+                    if data is not None:
+                        _write_atomic(self._state_dir / (task.id + suffix), data)
+            record = {k: getattr(task, k) for k in _PERSISTED}
+            record["request"] = task.request.to_body()
+            _write_atomic(self._state_dir / f"{task.id}.json", json.dumps(record).encode())
+        except OSError as exc:  # a full disk must not take the emulator down
+            logger.warning("could not persist task %s: %s", task.id, exc)
+
+    def _load(self) -> None:
+        assert self._state_dir is not None
+        for path in sorted(self._state_dir.glob("ldtask_*.json")):
+            try:
+                record = json.loads(path.read_text())
+                request = VideoRequest.model_validate(record.pop("request"),
+                                                      context={"catalog": self.catalog})
+                fields = {f.name for f in dataclasses.fields(Task)}
+                task = Task(request=request, **{k: v for k, v in record.items() if k in fields})
+            except (OSError, ValueError, TypeError) as exc:
+                logger.warning("skipping unreadable emulator task %s: %s", path.name, exc)
+                continue
+            video_file = self._state_dir / (task.id + VIDEO_SUFFIX)
+            if task.rendered_at is not None and task.render_error is None \
+                    and not video_file.is_file():
+                task.rendered_at = None  # its file is gone: render again
+            self._tasks[task.id] = task
+            if task.rendered_at is None and not task.will_fail and task.cancelled_at is None:
+                task.render = self._pool.submit(self._render, task)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
