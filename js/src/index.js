@@ -1,17 +1,33 @@
 // @ts-check
 /** Entry of the front end: picks the view named by the model's `_view` trait. */
+import { lifecycle, showError } from "./dom.js";
+import { renderPanel } from "./panel.js";
+import { renderTask } from "./task.js";
+import { renderGallery } from "./gallery.js";
 
-/** @type {Record<string, (ctx: {model: any, el: HTMLElement}) => (void | (() => void))>} */
-const VIEWS = {};
+/**
+ * @typedef {{model: any, el: HTMLElement, life: import("./dom.js").Life}} ViewContext
+ * @type {Record<string, (ctx: ViewContext) => (void | (() => void))>}
+ */
+const VIEWS = { panel: renderPanel, task: renderTask, gallery: renderGallery };
 
 /** @param {{model: any, el: HTMLElement}} ctx */
-function render(ctx) {
-  const view = VIEWS[ctx.model.get("_view")];
-  if (!view) {
-    ctx.el.textContent = `seedance_widgets: unknown view ${ctx.model.get("_view")}`;
-    return;
+function render({ model, el }) {
+  // The lifecycle is owned here so that a view throwing halfway still gets cleaned up.
+  const life = lifecycle(el);
+  /** @type {void | (() => void)} */
+  let cleanup;
+  try {
+    const view = VIEWS[model.get("_view")];
+    if (!view) throw new Error(`unknown view ${JSON.stringify(model.get("_view"))}`);
+    cleanup = view({ model, el, life });
+  } catch (e) {
+    showError(el, e);
   }
-  return view(ctx);
+  return () => {
+    if (cleanup) cleanup();
+    life.dispose(); // idempotent: covers a view that threw before returning its cleanup
+  };
 }
 
 export default { render };
