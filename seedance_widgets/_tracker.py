@@ -81,6 +81,9 @@ class TaskTracker:
         self._video: bytes | None = None
         req = task.request
         self.estimate_label = estimate_price(req).label() if req else ""
+        if client.demo and self.estimate_label:
+            # The emulator reports a bill, but nobody pays for demo videos.
+            self.estimate_label += " · demo: no charge"
 
     @property
     def id(self) -> str:
@@ -185,7 +188,8 @@ class TaskTracker:
             "model": t.model or body.get("model"), "operation": body.get("operation"),
             "prompt": body.get("prompt") or "",
             "params": {k: body[k] for k in PARAM_FIELDS if k in body},
-            "error": error, "cancelled": t.cancelled, "cost_usd": t.cost_usd,
+            "error": error, "cancelled": t.cancelled,
+            "cost_usd": None if self.client.demo else t.cost_usd,
             "estimate_label": self.estimate_label,
             "video_url": t.video_url or "", "last_frame_url": t.last_frame_url or "",
             "video_src": video_src,

@@ -6,6 +6,7 @@ all views (picked by `_view`) and one Gallery for many tasks, never one widget p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from pathlib import Path
@@ -22,6 +23,7 @@ from ._tracker import TaskTracker
 log = logging.getLogger("seedance_widgets")
 STATIC = Path(__file__).parent / "static"
 VIDEO_DELIVERY = ("url", "kernel")
+_closing: set[asyncio.Task[None]] = set()
 
 
 def bundle(name: str) -> Path | str:
@@ -147,5 +149,7 @@ class WidgetBase(anywidget.AnyWidget):
             client, self._client = self._client, None
             # With no loop left the process is ending, and its sockets go with it.
             with contextlib.suppress(RuntimeError):
-                self._bridge.loop.create_task(client.aclose())
+                task = self._bridge.loop.create_task(client.aclose())
+                _closing.add(task)  # the loop keeps only weak references
+                task.add_done_callback(_closing.discard)
         super().close()

@@ -530,7 +530,9 @@ export function renderPanel({ model, el, life }) {
     price.title = (p.assumptions || []).join("\n");
     price.classList.toggle("sw-muted", !p.known);
     generate.disabled = busy || lock.on || !model.get("can_submit");
-    setText(generate, busy || lock.on ? "Submitting…" : p.label ? `Generate · ${p.label}` : "Generate");
+    // The full label (tokens, "estimate") sits beside the button; the button keeps it short.
+    const short = typeof p.usd === "number" ? `Generate · ≈ ${fmtUsd(p.usd)}` : "Generate";
+    setText(generate, busy || lock.on ? "Submitting…" : short);
     const b = model.get("budget") || {};
     const hasCap = typeof b.cap_usd === "number";
     setText(budget, hasCap ? `Budget: ${fmtUsd(b.spent_usd || 0)} of ${fmtUsd(b.cap_usd)} used` : "");

@@ -56,11 +56,13 @@ class Faults:
     malformed_rate: float = 0.0  # 200 answers to GET /v1 whose JSON body is cut short
     download_bytes_per_s: float = 0.0  # throttle for /files downloads (0 = unthrottled)
     task_failure_rate: float = 0.0  # tasks that end `failed` with an error object
+    slow_rate: float = 0.0  # GET/DELETE on /v1 held for `slow_s` before answering (timeouts)
+    slow_s: float = 0.0  # how long a slow answer is held
     seed: int | None = None  # seeds the fault RNG so a pattern repeats run to run
 
     _RATES = (
         "error_rate", "reset_rate", "create_error_rate", "drop_after_create_rate",
-        "malformed_rate", "task_failure_rate",
+        "malformed_rate", "task_failure_rate", "slow_rate",
     )
 
     def __post_init__(self) -> None:
@@ -68,7 +70,7 @@ class Faults:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
-        for name in ("latency_s", "rate_limit_retry_after_s", "download_bytes_per_s"):
+        for name in ("latency_s", "rate_limit_retry_after_s", "download_bytes_per_s", "slow_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
         if self.rate_limit_every < 0 or self.rate_limit_burst < 0:

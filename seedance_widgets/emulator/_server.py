@@ -290,6 +290,9 @@ class Handler(BaseHTTPRequestHandler):
                 status = app.dice.choice((500, 502, 503))
                 raise fail(status, "server_error", "An internal error occurred",
                            code=f"emulated_{status}", retryable=True)
+            if faults.slow_s > 0 and app.dice.chance(faults.slow_rate):
+                # Held past a client's read timeout: it gives up, this answer lands nowhere.
+                time.sleep(faults.slow_s)
         reply = route(self, params, query, key, body)
         truncate = (method == "GET" and reply.status == 200
                     and app.dice.chance(faults.malformed_rate))
