@@ -86,16 +86,27 @@ class Journal:
                 os.close(fd)
 
     def created(self, *, task_id: str, server: str, request: dict[str, Any], fingerprint: str,
-                status: str = "pending") -> None:
+                status: str = "pending", attempt: str | None = None) -> None:
         self._append({"event": "created", "t": _now(), "id": task_id, "server": server,
-                      "request": request, "fingerprint": fingerprint, "status": status},
+                      "request": request, "fingerprint": fingerprint, "status": status,
+                      "attempt": attempt}, durable=True)
+
+    def submitting(self, *, attempt: str, server: str, request: dict[str, Any],
+                   fingerprint: str) -> None:
+        """A durable note that a create is about to be sent, written before the POST.
+
+        If the process dies while the request is in the air, the note (fingerprint and time)
+        is what lets the user find the task the server may have made.
+        """
+        self._append({"event": "submitting", "t": _now(), "attempt": attempt,
+                      "server": server, "request": request, "fingerprint": fingerprint},
                      durable=True)
 
     def ambiguous(self, *, server: str, request: dict[str, Any], fingerprint: str,
-                  sent_at: str, cause: str) -> None:
+                  sent_at: str, cause: str, attempt: str | None = None) -> None:
         self._append({"event": "ambiguous", "t": _now(), "server": server, "request": request,
-                      "fingerprint": fingerprint, "sent_at": sent_at, "cause": cause},
-                     durable=True)
+                      "fingerprint": fingerprint, "sent_at": sent_at, "cause": cause,
+                      "attempt": attempt}, durable=True)
 
     def update(self, task_id: str, **fields: Any) -> None:
         self._append({"event": "update", "t": _now(), "id": task_id,
@@ -143,6 +154,21 @@ class Journal:
 
     def ambiguous_submits(self) -> list[dict[str, Any]]:
         return [r for r in self.records() if r.get("event") == "ambiguous"]
+
+    def unresolved_submits(self) -> list[dict[str, Any]]:
+        """Creates that were sent but never answered: the process died mid-request, or the
+        answer was ambiguous. Each may or may not have made a (paid) task."""
+        settled: set[str] = set()
+        intents: dict[str, dict[str, Any]] = {}
+        for rec in self.records():
+            attempt = rec.get("attempt")
+            if not attempt:
+                continue
+            if rec.get("event") == "submitting":
+                intents[attempt] = rec
+            elif rec.get("event") == "created":
+                settled.add(attempt)
+        return [r for a, r in intents.items() if a not in settled]
 
     def unfinished(self) -> list[JournalEntry]:
         return [e for e in self.entries() if not e.is_terminal]

@@ -148,9 +148,20 @@ def cmd_generate(a: argparse.Namespace) -> int:
 
 
 def cmd_tasks(a: argparse.Namespace) -> int:
-    entries = Journal().entries()
+    journal = Journal()
+    entries = journal.entries()
+    unresolved = journal.unresolved_submits()
+    if unresolved:
+        # Each may have made a paid task: say so before anything else.
+        print(f"{len(unresolved)} create request(s) were sent but never answered; the server "
+              "may have made these tasks. Look for them before submitting again:")
+        for rec in unresolved[-a.limit:]:
+            prompt = str((rec.get("request") or {}).get("prompt", ""))[:50]
+            print(f"  sent {str(rec.get('t', ''))[:19].replace('T', ' ')}  fingerprint "
+                  f"{rec.get('fingerprint')}  {prompt}")
+        print()
     if not entries:
-        print(f"no tasks yet (journal: {Journal().path})")
+        print(f"no tasks yet (journal: {journal.path})")
         return 0
     rows = [("ID", "CREATED", "STATUS", "MODEL", "SERVER", "PROMPT / FILE")]
     for e in entries[-a.limit:]:

@@ -300,3 +300,22 @@ async def test_expired_download_refetches_once_then_raises(tmp_path: Path) -> No
 def test_no_key_is_a_clear_error() -> None:
     with pytest.raises(SeedanceError, match="TOKENLAB_API_KEY"):
         AsyncSeedanceClient()
+
+
+async def test_every_create_is_preceded_by_a_durable_intent(tmp_path: Path) -> None:
+    answers = [created("ok1")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if answers:
+            return answers.pop(0)
+        raise httpx.ReadTimeout("lost", request=request)
+
+    journal = Journal(tmp_path / "j.jsonl")
+    async with client(handler, tmp_path) as c:
+        await c.create(REQ)
+        with pytest.raises(AmbiguousSubmitError):
+            await c.create(REQ.replace(prompt="second"))
+    events = [r["event"] for r in journal.records()]
+    assert events == ["submitting", "created", "submitting", "ambiguous"]
+    (open_submit,) = journal.unresolved_submits()
+    assert open_submit["fingerprint"] == REQ.replace(prompt="second").fingerprint()

@@ -367,10 +367,6 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.xfail(strict=False, reason="known gap in _client.py: a create is journaled only "
-                   "once answered, so a process killed while creates are in flight leaves paid "
-                   "tasks no record names; journaling an intent (fingerprint, sent_at) durably "
-                   "before the POST would close it")
 def test_kill_during_creates_loses_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     # 50 ms of latency, like a real network: the other creates are in flight at the kill.
@@ -389,9 +385,6 @@ def test_kill_during_creates_loses_nothing(tmp_path: Path) -> None:
     figures.check()
 
 
-@pytest.mark.xfail(strict=True, reason="known gap in _client.py: resume_unfinished() returns a "
-                   "fresh snapshot via get(), which does not journal, and wait() on a snapshot "
-                   "that is already terminal never polls, so the journal keeps the old status")
 async def test_resume_journals_tasks_that_ended_unwatched(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     with Emulator(timings=Timings(queue_s=0.05, run_s=0.2)) as emu:
