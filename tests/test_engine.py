@@ -275,3 +275,18 @@ async def test_emulator_state_dir_survives_a_restart(tmp_path: Path) -> None:
             final = await c.wait(running.id, timeout=30)
             path = await c.download(final, tmp_path)
     assert abs(probe(path)[0] - 4) < 0.15
+
+
+def test_cli_generate_in_demo_mode_writes_a_playable_file(tmp_path: Path) -> None:
+    """Acceptance: no key set -> the embedded emulator, a progress bar, a playable file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENLAB_")}
+    env.update(SEEDANCE_WIDGETS_HOME=str(tmp_path / "home"), SEEDANCE_EMU_QUEUE_S="0.3",
+               SEEDANCE_EMU_RUN_S="1.5")
+    run = subprocess.run([sys.executable, "-m", "seedance_widgets", "generate", "--prompt",
+                          "a red fox in snow", "--out", "fox.mp4"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "demo mode" in run.stdout and "estimate" in run.stdout
+    assert "100%" in run.stderr and "#" in run.stderr  # the progress bar
+    seconds, ratio = probe(tmp_path / "fox.mp4")
+    assert abs(seconds - 5) < 0.15 and ratio == pytest.approx(16 / 9, rel=0.03)

@@ -380,3 +380,49 @@ def test_notebook7_panel_generates(notebook7: Any, emulator: Emulator) -> None:
              "completed")
     assert emulator.task_count() == 1
     nb.screenshot("notebook7")
+
+
+def test_kernel_restart_then_gallery_from_history_resumes(notebook: Any) -> None:
+    """Issue 4: after a kernel restart, the journal's unfinished demo task resumes updating."""
+    prompt = "this task survives a kernel restart"
+    nb = notebook([
+        "import os\n"
+        "os.environ['SEEDANCE_EMU_QUEUE_S'] = '1'\n"
+        "os.environ['SEEDANCE_EMU_RUN_S'] = '18'\n"
+        "from seedance_widgets import SeedancePanel\n"
+        f"panel = SeedancePanel(prompt={prompt!r}, duration=4)\n"
+        "panel",
+    ])
+    nb.run_all()
+    nb.wait_cell_done(0, timeout=90)
+    gen = nb.widget(0, GEN).first
+    gen.wait_for(state="visible", timeout=30_000)
+    wait_for(lambda: gen.is_enabled(), 20, "Generate enabled")
+    gen.click()
+    status = nb.widget(0, STATUS).first
+    wait_for(lambda: status.inner_text().strip() == "processing", 30, "processing")
+    # Restart the way a user does: the command, then the confirmation dialog.
+    page = nb.page
+    page.locator(".jp-Notebook").first.click()
+    page.keyboard.press("Control+Shift+C")
+    palette = page.locator("#modal-command-palette .lm-CommandPalette-input")
+    palette.wait_for(state="visible", timeout=10_000)
+    palette.fill("Restart Kernel")
+    page.locator("#modal-command-palette .lm-CommandPalette-item",
+                 has_text="Restart Kernel…").first.click()
+    page.locator(".jp-Dialog-button.jp-mod-accept").first.click()
+    time.sleep(1.5)
+    wait_for(lambda: "| Idle" in page.locator("#jp-main-statusbar").first.inner_text(), 60,
+             "the restarted kernel idle")
+    i = nb.add_cell_and_run("from seedance_widgets import Gallery\n"
+                            "gallery = Gallery.from_history()\n"
+                            "gallery")
+    nb.wait_cell_done(i, timeout=90)
+    card = nb.widget(i, "[data-testid=gallery-card]").filter(has_text=prompt).first
+    card.wait_for(state="visible", timeout=30_000)
+    card_status = card.locator(STATUS).first
+    assert card_status.inner_text().strip() in ("pending", "processing", "completed")
+    nb.screenshot("after-restart")
+    wait_for(lambda: card_status.inner_text().strip() == "completed", 60, "resumed to the end")
+    assert card.locator("[data-testid=video]").count() == 1
+    nb.screenshot("resumed")
