@@ -220,28 +220,15 @@ def model_detail(catalog: Catalog, model_id: str) -> dict[str, Any]:
         "reference_limits": {"images": refs.images, "videos": refs.videos,
                              "audios": refs.audios, "files": refs.files},
     }
-    return {
-        "id": spec.id, "object": "model", "created": LISTED_AT, "owned_by": OWNER,
-        "tokenlab": {
-            "aliases": [],
-            "pricing": _list_pricing(spec),
-            "capabilities": _capabilities(spec),
-            "providers": [OWNER],
-            "max_input_tokens": None,
-            "max_output_tokens": None,
-            "category": "video",
-            "pricing_unit": PRICING_UNIT,
-            "has_complex_pricing": True,
-            "supported_operations": list(spec.operations),
-            "pricing_summary": pricing_summary(spec),
-            "pricing_provenance": pricing_provenance(spec),
-            "lifecycle": _lifecycle(),
-            "commercial": _commercial(),
-            "badges": [],
-            "request_format_summary": summary,
-            "accepted_request_formats": [],
-        },
-    }
+    # The detail is the list item with detail-only fields added and the full summary.
+    item = _list_item(spec)
+    item["tokenlab"].update({
+        "supported_operations": list(spec.operations),
+        "pricing_provenance": pricing_provenance(spec),
+        "request_format_summary": summary,
+        "accepted_request_formats": [],
+    })
+    return item
 
 
 # ---------------------------------------------------------------------- pricing

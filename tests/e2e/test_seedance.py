@@ -104,16 +104,14 @@ def _panel_picture(nb: Any) -> Path:
     return shot
 
 
-# --------------------------------------------------------------------------- scenarios
-@all_comms_modes
-def test_text_to_video_demo_mode_plays_and_kernel_stays_free(notebook: Any) -> None:
-    """1 + 11: demo mode, live status and progress, a playing video, cells run meanwhile."""
+def open_demo_panel(notebook: Any, prompt: str, run_s: int) -> Any:
+    """A panel in demo mode (the kernel's own emulator), Generate clicked."""
     nb = notebook([
         "import os\n"
         "os.environ['SEEDANCE_EMU_QUEUE_S'] = '1.5'\n"
-        "os.environ['SEEDANCE_EMU_RUN_S'] = '6'\n"
+        f"os.environ['SEEDANCE_EMU_RUN_S'] = '{run_s}'\n"
         "from seedance_widgets import SeedancePanel\n"
-        "panel = SeedancePanel(prompt='a red fox running through fresh snow', duration=4)\n"
+        f"panel = SeedancePanel(prompt={prompt!r}, duration=4)\n"
         "panel",
     ])
     nb.run_all()
@@ -124,6 +122,14 @@ def test_text_to_video_demo_mode_plays_and_kernel_stays_free(notebook: Any) -> N
     wait_for(lambda: gen.is_enabled(), 20, "Generate enabled")
     assert "$" in nb.widget(0, "[data-testid=price]").first.inner_text()
     gen.click()
+    return nb
+
+
+# --------------------------------------------------------------------------- scenarios
+@all_comms_modes
+def test_text_to_video_demo_mode_plays_and_kernel_stays_free(notebook: Any) -> None:
+    """1 + 11: demo mode, live status and progress, a playing video, cells run meanwhile."""
+    nb = open_demo_panel(notebook, "a red fox running through fresh snow", run_s=6)
     status = nb.widget(0, STATUS).first
     wait_for(lambda: status.inner_text().strip() in ("pending", "processing"), 30, "a task")
     # The kernel is idle while the task runs: another cell runs at once.
@@ -385,20 +391,7 @@ def test_notebook7_panel_generates(notebook7: Any, emulator: Emulator) -> None:
 def test_kernel_restart_then_gallery_from_history_resumes(notebook: Any) -> None:
     """Issue 4: after a kernel restart, the journal's unfinished demo task resumes updating."""
     prompt = "this task survives a kernel restart"
-    nb = notebook([
-        "import os\n"
-        "os.environ['SEEDANCE_EMU_QUEUE_S'] = '1'\n"
-        "os.environ['SEEDANCE_EMU_RUN_S'] = '18'\n"
-        "from seedance_widgets import SeedancePanel\n"
-        f"panel = SeedancePanel(prompt={prompt!r}, duration=4)\n"
-        "panel",
-    ])
-    nb.run_all()
-    nb.wait_cell_done(0, timeout=90)
-    gen = nb.widget(0, GEN).first
-    gen.wait_for(state="visible", timeout=30_000)
-    wait_for(lambda: gen.is_enabled(), 20, "Generate enabled")
-    gen.click()
+    nb = open_demo_panel(notebook, prompt, run_s=18)
     status = nb.widget(0, STATUS).first
     wait_for(lambda: status.inner_text().strip() == "processing", 30, "processing")
     # Restart the way a user does: the command, then the confirmation dialog.
