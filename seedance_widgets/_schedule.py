@@ -20,10 +20,17 @@ class PollSchedule:
     progress_cap: float = 30.0  # longest wait while progress predicts a far finish
     _samples: list[tuple[float, int]] = field(default_factory=list)
     _blind: float = 0.0
+    _last_pending: float | None = None  # elapsed at the last poll that saw no progress yet
+    _start: float = 0.0  # best guess of when processing began
 
     def next_delay(self, elapsed: float, status: str, progress: int | None) -> float:
         """Seconds to wait after a snapshot taken `elapsed` s after the task started."""
         if progress is not None and status == "processing" and 0 < progress < 100:
+            if not self._samples:
+                # Processing began somewhere between the last queued poll and this one;
+                # counting the queue time as slow progress would push the guess far out.
+                last = self._last_pending
+                self._start = 0.0 if last is None else (last + elapsed) / 2
             if not self._samples or self._samples[-1][1] != progress:
                 self._samples.append((elapsed, progress))
             eta = self.predicted_finish()
@@ -35,6 +42,8 @@ class PollSchedule:
                 # Past the prediction: the end is near, look often but back off gently.
                 self._blind = max(self.floor, self._blind * 1.25 or self.floor)
                 return min(self._blind, 2.0)
+        if not self._samples:
+            self._last_pending = elapsed
         self._blind = self.first if not self._blind else min(self.cap, self._blind * self.growth)
         return self._blind
 
@@ -43,7 +52,8 @@ class PollSchedule:
         if len(self._samples) < 2:
             if len(self._samples) == 1:
                 t, p = self._samples[0]
-                return t * 100 / p if t > 0 else None  # assume progress began at elapsed 0
+                ran = t - self._start
+                return t + (100 - p) * ran / p if ran > 0 else None
             return None
         (t0, p0), (t1, p1) = self._samples[0], self._samples[-1]
         if p1 <= p0 or t1 <= t0:
