@@ -253,6 +253,10 @@ class SeedancePanel(WidgetBase):
             self.busy = False
             self._publish_budget()
 
+    def _background_error(self, exc: BaseException) -> None:
+        super()._background_error(exc)
+        self._say(f"background error: {exc}", error=True)  # in the widget, not only the log
+
     def _say(self, text: str, *, error: bool = False) -> None:
         self.notice, self.notice_kind = text, ("error" if error else "info")
 

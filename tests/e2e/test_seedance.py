@@ -419,3 +419,18 @@ def test_kernel_restart_then_gallery_from_history_resumes(notebook: Any) -> None
     wait_for(lambda: card_status.inner_text().strip() == "completed", 60, "resumed to the end")
     assert card.locator("[data-testid=video]").count() == 1
     nb.screenshot("resumed")
+
+
+def test_video_only_the_kernel_can_reach_plays_from_a_blob(notebook: Any,
+                                                           emulator: Emulator) -> None:
+    """Issue 4, video delivery: bytes over the widget channel become a Blob URL."""
+    nb = open_panel(notebook, emulator, prompt="delivered by the kernel", duration=4,
+                    video_delivery="kernel")
+    asked: list[str] = []
+    nb.page.on("request", lambda r: asked.append(r.url) if "/files/" in r.url else None)
+    _finish_one(nb, emulator)
+    video = nb.widget(1, "[data-testid=video]").first
+    wait_for(lambda: (video.get_attribute("src") or "").startswith("blob:"), 30, "a blob src")
+    assert_video_plays(nb, 1)
+    assert not asked, f"the browser fetched the result itself: {asked}"
+    nb.screenshot("kernel-delivery")
