@@ -102,7 +102,7 @@ class AsyncSeedanceClient:
         catalog: Catalog | None = None,
         server_label: str | None = None,
         rng: random.Random | None = None,
-        poll_concurrency: int = 16,
+        poll_concurrency: int = 8,
     ) -> None:
         key = api_key or os.environ.get(KEY_ENV)
         if not key:
