@@ -356,10 +356,11 @@ class AsyncSeedanceClient:
         offset = _age(current)
         schedule = schedule or PollSchedule()
         self._journal_snapshot(current)  # a task that ended unwatched is recorded too
+        # The schedule sees each snapshot as soon as it arrives, so the ETA it carries
+        # already counts that snapshot's progress.
+        delay = schedule.next_delay(offset, current.status, current.progress)
         yield current
         while not current.is_terminal:
-            elapsed = offset + time.monotonic() - start
-            delay = schedule.next_delay(elapsed, current.status, current.progress)
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -374,7 +375,9 @@ class AsyncSeedanceClient:
                 if deadline is not None and time.monotonic() >= deadline:
                     continue  # the loop head raises TaskTimeoutError with the task attached
                 raise
-            eta = schedule.eta(offset + time.monotonic() - start)
+            elapsed = offset + time.monotonic() - start
+            delay = schedule.next_delay(elapsed, current.status, current.progress)
+            eta = schedule.eta(elapsed)
             if eta is not None and not current.is_terminal:
                 current = current.model_copy(update={"eta_seconds": eta})
             self._journal_snapshot(current)
