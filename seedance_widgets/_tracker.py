@@ -30,11 +30,21 @@ def _ms(task_time: Any) -> int | None:
     return int(task_time.timestamp() * 1000) if task_time else None
 
 
+def _no_inline_data(value: Any) -> Any:
+    # Card fields are synced traits and land in saved notebooks: never carry image bytes.
+    if isinstance(value, list):
+        return [_no_inline_data(v) for v in value]
+    if isinstance(value, str) and value.startswith("data:") and len(value) > 120:
+        head = value.split(",", 1)[0]
+        return f"{head},<{len(value) * 3 // 4 // 1024} KB inline image: paste your own>"
+    return value
+
+
 def request_code(body: dict[str, Any] | None) -> str:
     """A Python snippet that reproduces the request with the sync client."""
     if not body:
         return ""
-    args = ",\n    ".join(f"{k}={v!r}" for k, v in body.items())
+    args = ",\n    ".join(f"{k}={_no_inline_data(v)!r}" for k, v in body.items())
     return ("from seedance_widgets import SeedanceClient, VideoRequest\n\n"
             f"request = VideoRequest(\n    {args},\n)\n"
             "with SeedanceClient() as client:  # reads TOKENLAB_API_KEY\n"
@@ -57,6 +67,7 @@ def request_diff(body: dict[str, Any] | None, previous: dict[str, Any] | None) -
 def _brief(value: Any) -> str:
     if value is None:
         return "—"
+    value = _no_inline_data(value)
     text = json.dumps(value) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
 

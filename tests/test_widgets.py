@@ -211,3 +211,19 @@ async def test_close_stops_polling(client: AsyncSeedanceClient, emu: Emulator) -
     polls = len(emu.request_log)
     await asyncio.sleep(1.0)
     assert len(emu.request_log) == polls  # no more polls; the remote task keeps running
+
+
+async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceClient) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # ~10 KB
+    panel = SeedancePanel(client, operation="reference-to-video", prompt="ref", duration=4,
+                          refresh_catalog=False)
+    panel._receive(panel, {"type": "upload", "name": "big.png", "mime": "image/png"},
+                   [memoryview(png)])
+    await panel.submit()
+    await until(lambda: panel.gallery.tasks and panel.current)
+    for widget in (panel, panel.gallery):
+        state = json.dumps(widget.get_state(), default=str)
+        assert "base64," not in state.replace("base64,<", "")
+        assert len(state) < 60_000
+    assert "inline image" in panel.current["code"]
+    panel.close()
