@@ -157,13 +157,15 @@ class AsyncSeedanceClient:
             await self._downloader.aclose()
 
     # ------------------------------------------------------------------ transport + retries
-    def _raise_for(self, resp: httpx.Response, body: Any) -> None:
+    @staticmethod
+    def _api_error(resp: httpx.Response, body: Any) -> APIError:
+        """The typed error for an error answer; callers decide to raise it or retry."""
         err = body.get("error") if isinstance(body, dict) else None
         message = (err.get("message") if isinstance(err, dict) else None) or (
             err if isinstance(err, str) else resp.reason_phrase or "error")
         cls = error_class(resp.status_code, body)
-        raise cls(str(message), status_code=resp.status_code, body=body,
-                  headers=dict(resp.headers), retry_after=server_wait(body, resp.headers))
+        return cls(str(message), status_code=resp.status_code, body=body,
+                   headers=dict(resp.headers), retry_after=server_wait(body, resp.headers))
 
     @staticmethod
     def _json(resp: httpx.Response) -> Any:
@@ -195,15 +197,12 @@ class AsyncSeedanceClient:
                 if resp.is_success:
                     last = APIConnectionError(f"{method} {url}: unreadable JSON in the answer")
                 elif resp.status_code in RETRYABLE_STATUS:
-                    wait = server_wait(body, resp.headers)
-                    try:
-                        self._raise_for(resp, body)
-                    except APIError as exc:
-                        last = exc
+                    error = self._api_error(resp, body)
+                    last, wait = error, error.retry_after
                     if wait is not None and wait > self.retry.max_server_wait:
-                        raise last  # type: ignore[misc]
+                        raise error
                 else:
-                    self._raise_for(resp, body)
+                    raise self._api_error(resp, body)
             if attempt + 1 >= self.retry.max_attempts:
                 break
             delay = wait if wait is not None else self.retry.backoff(attempt, self._rng)
@@ -247,17 +246,17 @@ class AsyncSeedanceClient:
                 return task
             if resp.status_code >= 500 or resp.status_code == 408:
                 raise self._ambiguous(req, sent_at, f"HTTP {resp.status_code}", attempt_id)
-            try:
-                self._raise_for(resp, data)
-            except (RateLimitError, MaterialPreparingError) as exc:
-                wait = exc.retry_after
-                if wait is None:
-                    wait = max(1.0, self.retry.backoff(attempt + 1, self._rng))
-                if wait > self.retry.max_server_wait or attempt + 1 >= self.retry.max_attempts:
-                    raise
-                log.info("create refused for now (%s); retrying in %.1fs", exc.code or
-                         exc.status_code, wait)
-                await asyncio.sleep(wait)
+            error = self._api_error(resp, data)
+            if not isinstance(error, RateLimitError | MaterialPreparingError):
+                raise error
+            wait = error.retry_after
+            if wait is None:
+                wait = max(1.0, self.retry.backoff(attempt + 1, self._rng))
+            if wait > self.retry.max_server_wait or attempt + 1 >= self.retry.max_attempts:
+                raise error
+            log.info("create refused for now (%s); retrying in %.1fs", error.code or
+                     error.status_code, wait)
+            await asyncio.sleep(wait)
         raise APIConnectionError("create did not succeed within the retry budget")
 
     def _coerce(self, request: VideoRequest | Mapping[str, Any] | None,

@@ -41,10 +41,6 @@ def shared_emulator() -> Any:
         return _emulator
 
 
-def is_demo() -> bool:
-    return not os.environ.get(KEY_ENV)
-
-
 def connect(api_key: str | None = None, base_url: str | None = None, **kwargs: Any
             ) -> AsyncSeedanceClient:
     """A client for the real API when a key is given or set, else for the demo emulator."""

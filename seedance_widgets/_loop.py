@@ -103,7 +103,3 @@ class LoopBridge:
         else:  # Task.cancel is not thread-safe
             for task in tasks:
                 self._loop.call_soon_threadsafe(task.cancel)
-
-    @property
-    def pending(self) -> int:
-        return len(self._tasks)

@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import json
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -131,8 +131,6 @@ class VideoRequest(BaseModel):
     execution_expires_after: int | None = Field(default=None, ge=3600, le=259200)
     priority: int | None = Field(default=None, ge=0, le=9)
     service_tier: str | None = None
-
-    FIELD_ORDER: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------ before: shape
     @model_validator(mode="before")
@@ -424,5 +422,4 @@ def _data_image_problem(value: str) -> str | None:
     return None
 
 
-VideoRequest.FIELD_ORDER = tuple(VideoRequest.model_fields)
 __all__ = ["ALIASES", "OPERATIONS", "VideoRequest"]

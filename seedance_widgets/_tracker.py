@@ -18,7 +18,6 @@ from typing import Any
 from ._client import AsyncSeedanceClient
 from ._errors import SeedanceError, TaskTimeoutError
 from ._pricing import estimate_price
-from ._request import VideoRequest
 from ._task import Task
 
 log = logging.getLogger("seedance_widgets")
@@ -229,9 +228,3 @@ class TaskTracker:
         parts.append("</div>")
         return "".join(parts)
 
-
-def tracker_from_request(client: AsyncSeedanceClient, task: Task, request: VideoRequest,
-                         **kw: Any) -> TaskTracker:
-    if task.request is None:
-        task = task.model_copy(update={"request": request})
-    return TaskTracker(client, task, **kw)

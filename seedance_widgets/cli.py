@@ -81,6 +81,7 @@ class ProgressBar:
         self.tty = out.isatty()
         self.start = time.monotonic()
         self._last = ""
+        self._printed: tuple[str, int] | None = None  # (status, tens of percent) in a log
 
     def __call__(self, task: Task) -> None:
         pct = 100 if task.succeeded else (task.progress or 0)
@@ -94,8 +95,8 @@ class ProgressBar:
             self.out.write("\r" + line.ljust(len(self._last)))
             if task.is_terminal:
                 self.out.write("\n")
-        elif (task.status, pct // 10) != getattr(self, "_key", None):
-            self._key = (task.status, pct // 10)
+        elif (task.status, pct // 10) != self._printed:
+            self._printed = (task.status, pct // 10)
             self.out.write(line + "\n")
         self.out.flush()
         self._last = line
