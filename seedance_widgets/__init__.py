@@ -41,7 +41,7 @@ from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
 from ._sync import SeedanceClient
-from ._task import TERMINAL_STATES, Task
+from ._task import TERMINAL_STATES, Task, display_status, normalize_status
 
 if TYPE_CHECKING:
     from ._widget_gallery import Gallery
@@ -101,6 +101,8 @@ __all__ = [
     "connect",
     "connect_sync",
     "default_catalog",
+    "display_status",
     "estimate_price",
     "history",
+    "normalize_status",
 ]

@@ -20,7 +20,28 @@ log = logging.getLogger("seedance_widgets")
 PENDING, PROCESSING, COMPLETED, FAILED = "pending", "processing", "completed", "failed"
 TERMINAL_STATES = frozenset({COMPLETED, FAILED})
 KNOWN_STATES = frozenset({PENDING, PROCESSING, COMPLETED, FAILED})
+# Other Seedance front doors (BytePlus, fal, Replicate-style wrappers) spell states their own
+# way. Each is mapped to the contract's four explicitly; `cancelled` also sets Task.cancelled.
+# Anything else is kept as reported and treated as still running until the wait's deadline.
+STATUS_ALIASES: dict[str, str] = {
+    "queued": PENDING, "submitted": PENDING, "created": PENDING, "in_queue": PENDING,
+    "running": PROCESSING, "in_progress": PROCESSING, "starting": PROCESSING,
+    "succeeded": COMPLETED, "success": COMPLETED, "done": COMPLETED,
+    "cancelled": FAILED, "canceled": FAILED, "expired": FAILED, "error": FAILED,
+}
+CANCELLED_ALIASES = frozenset({"cancelled", "canceled"})
 _warned_states: set[str] = set()
+
+
+def normalize_status(reported: str) -> tuple[str, bool]:
+    """(contract status, cancelled) for a status string as a server reported it."""
+    status = reported.strip().lower()
+    return STATUS_ALIASES.get(status, status), status in CANCELLED_ALIASES
+
+
+def display_status(status: str, cancelled: bool) -> str:
+    """The one word a person sees for a task's state; the front end shows it as given."""
+    return "cancelled" if cancelled else status
 
 
 class TaskErrorInfo(BaseModel):
@@ -58,6 +79,10 @@ class Task(BaseModel):
         return self.status in TERMINAL_STATES
 
     @property
+    def display_status(self) -> str:
+        return display_status(self.status, self.cancelled)
+
+    @property
     def succeeded(self) -> bool:
         return self.status == COMPLETED
 
@@ -67,7 +92,8 @@ class Task(BaseModel):
         task_id = str(body.get("task_id") or body.get("id") or (previous.id if previous else ""))
         if not task_id:
             raise ValueError("task body has neither id nor task_id")
-        status = str(body.get("status") or (previous.status if previous else PENDING)).lower()
+        status, cancelled_alias = normalize_status(
+            str(body.get("status") or (previous.status if previous else PENDING)))
         if status not in KNOWN_STATES and status not in _warned_states:
             # Unknown states are treated as "still running": safer than assuming an end.
             _warned_states.add(status)
@@ -85,7 +111,8 @@ class Task(BaseModel):
             updated_at=_time(body.get("updated")),
             model=body.get("model") or (previous.model if previous else None),
             error=_error(body.get("error")),
-            cancelled=bool(body.get("cancelled") or body.get("cancellation_status")),
+            cancelled=bool(body.get("cancelled") or body.get("cancellation_status")
+                           or cancelled_alias),
             video_url=find_video_url(body),
             last_frame_url=find_last_frame_url(body),
             video_duration=_num(video.get("duration")),
