@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._client import AsyncSeedanceClient
-from ._errors import SeedanceError, TaskTimeoutError
-from ._pricing import estimate_price
-from ._task import Task
+from .._client import AsyncSeedanceClient
+from .._errors import SeedanceError, TaskTimeoutError
+from .._pricing import estimate_price
+from .._task import Task
 
 log = logging.getLogger("seedance_widgets")
 PARAM_FIELDS = ("resolution", "duration", "aspect_ratio", "seed", "output_audio",

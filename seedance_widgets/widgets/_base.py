@@ -15,13 +15,13 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ._client import AsyncSeedanceClient
-from ._errors import SeedanceError
+from .._client import AsyncSeedanceClient
+from .._errors import SeedanceError
 from ._loop import LoopBridge
 from ._tracker import TaskTracker
 
 log = logging.getLogger("seedance_widgets")
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 VIDEO_DELIVERY = ("url", "kernel")
 _closing: set[asyncio.Task[None]] = set()
 

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
-from ._client import AsyncSeedanceClient
-from ._task import Task
+from .._client import AsyncSeedanceClient
+from .._task import Task
+from ._base import WidgetBase
 from ._tracker import TaskTracker
-from ._widget_base import WidgetBase
 
 if TYPE_CHECKING:
-    from ._widget_panel import SeedancePanel
+    from ._panel import SeedancePanel
 
 
 class TaskWidget(WidgetBase):

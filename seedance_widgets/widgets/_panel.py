@@ -18,16 +18,16 @@ from typing import Any
 import traitlets
 from pydantic import ValidationError
 
-from ._catalog import OPERATIONS, ModelSpec
-from ._client import AsyncSeedanceClient
-from ._demo import DEMO_NOTICE
-from ._errors import BudgetExceededError, SeedanceError
-from ._pricing import PriceEstimate, estimate_price
-from ._request import ALIASES, IMAGE_MIME, MAX_IMAGE_BYTES, OPERATION_INPUTS, VideoRequest
-from ._task import Task
+from .._catalog import OPERATIONS, ModelSpec
+from .._client import AsyncSeedanceClient
+from .._demo import DEMO_NOTICE
+from .._errors import BudgetExceededError, SeedanceError
+from .._pricing import PriceEstimate, estimate_price
+from .._request import ALIASES, IMAGE_MIME, MAX_IMAGE_BYTES, OPERATION_INPUTS, VideoRequest
+from .._task import Task
+from ._base import WidgetBase
+from ._gallery import Gallery
 from ._tracker import TaskTracker
-from ._widget_base import WidgetBase
-from ._widget_gallery import Gallery
 
 log = logging.getLogger("seedance_widgets")
 

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import traitlets
 
-from ._client import AsyncSeedanceClient
-from ._journal import Journal, JournalEntry
-from ._request import VideoRequest
-from ._task import Task, TaskErrorInfo
+from .._client import AsyncSeedanceClient
+from .._journal import Journal, JournalEntry
+from .._request import VideoRequest
+from .._task import Task, TaskErrorInfo
+from ._base import WidgetBase
 from ._tracker import TaskTracker
-from ._widget_base import WidgetBase
 
 if TYPE_CHECKING:
-    from ._widget_panel import SeedancePanel
+    from ._panel import SeedancePanel
 
 
 class Gallery(WidgetBase):
