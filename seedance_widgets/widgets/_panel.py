@@ -1,53 +1,45 @@
 """`SeedancePanel`: the generation form. Python's VideoRequest is the only judge of the form.
 
-The browser sends the whole form on each edit; the kernel validates it, prices it and sends
-back field errors. Submitting is single-flight: while one submit is in the air every other
-submit (a double click, Ctrl+Enter, a second `await panel.submit()`) joins it, so one click
-makes one task.
+The page sends the whole form on each edit; the kernel fits it to the model, validates it,
+prices it and says whether Generate may be pressed and why not. Submitting is single-flight:
+while one submit is in the air every other submit (a double click, Ctrl+Enter, a second
+`await panel.submit()`) joins it, so one click makes one task. The rules are in `_form`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import difflib
-import hashlib
+import html
 import logging
+import math
 from typing import Any
 
 import traitlets
 from pydantic import ValidationError
 
-from .._catalog import OPERATIONS, ModelSpec
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
 from .._errors import BudgetExceededError, SeedanceError
 from .._pricing import PriceEstimate, estimate_price
-from .._request import ALIASES, IMAGE_MIME, MAX_IMAGE_BYTES, OPERATION_INPUTS, VideoRequest
+from .._request import MAX_IMAGE_BYTES, VideoRequest
 from .._task import Task
-from ._base import WidgetBase
+from . import _form as form_rules
+from ._base import WidgetBase, _default_action, child
+from ._card import CardModel
 from ._gallery import Gallery
 from ._tracker import TaskTracker
+from ._uploads import UPLOAD, UploadRefused, decode_image
 
 log = logging.getLogger("seedance_widgets")
-
-FORM_DEFAULTS: dict[str, Any] = {
-    "model": "seedance-2.0-fast", "operation": "text-to-video", "prompt": "",
-    "resolution": "720p", "duration": 5, "aspect_ratio": "16:9", "output_audio": True,
-    "seed": None, "return_last_frame": False, "image_url": "", "start_image": "",
-    "end_image": "", "video_url": "", "task_id": "", "references": [],
-}
-REFERENCE_FIELDS = {"image": "reference_images", "video": "video_urls", "audio": "audio_urls"}
-# Where a VideoRequest error is shown in the form.
-ERROR_FIELD = {"reference_images": "references", "video_urls": "references",
-               "audio_urls": "references", "material_asset_ids": "references",
-               "image": "image_url"}
-UPLOAD = "upload://"
+RESTORE_HINT = ("After a kernel restart, run the cell again; "
+                "`Gallery.from_history()` shows every run kept in the history.")
 
 
 class SeedancePanel(WidgetBase):
     """The form. `SeedancePanel(model="seedance-2.0-fast", prompt="...")` pre-fills it.
 
+    Keyword arguments are request fields; inputs imply their operation
+    (`image_url=` -> image-to-video) and one that does not fit raises, naming the field.
     Without a client it uses TOKENLAB_API_KEY / TOKENLAB_BASE_URL, or demo mode when no key
     is set. `panel.request` is the current VideoRequest, `await panel.submit()` returns the
     task, `panel.tasks` lists the panel's tasks and `panel.gallery` keeps every run.
@@ -58,50 +50,55 @@ class SeedancePanel(WidgetBase):
     form = traitlets.Dict().tag(sync=True)
     errors = traitlets.Dict().tag(sync=True)
     price = traitlets.Dict().tag(sync=True)
+    generate = traitlets.Dict().tag(sync=True)
     busy = traitlets.Bool(False).tag(sync=True)
-    can_submit = traitlets.Bool(False).tag(sync=True)
     budget = traitlets.Dict().tag(sync=True)
-    notice = traitlets.Unicode("").tag(sync=True)
-    notice_kind = traitlets.Unicode("info").tag(sync=True)
-    current = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    notice = traitlets.Dict().tag(sync=True)
+    demo = traitlets.Unicode("").tag(sync=True)  # the demo badge's text; "" when live
+    sources = traitlets.List().tag(sync=True)
+    restore_hint = traitlets.Unicode(RESTORE_HINT).tag(sync=True)
+    current = traitlets.Any(None).tag(**child())
 
     def __init__(self, client: AsyncSeedanceClient | None = None, *,
                  gallery: Gallery | bool = True, budget_usd: float | None = None,
                  save_videos: bool = True, video_delivery: str = "url",
-                 refresh_catalog: bool = True, **request_fields: Any) -> None:
-        super().__init__(client=client, video_delivery=video_delivery)
-        self.budget_usd = budget_usd
+                 refresh_catalog: bool = True, history: Any = None,
+                 **request_fields: Any) -> None:
+        start = form_rules.form_from_fields(request_fields)  # raises before any widget exists
+        super().__init__(client=client, video_delivery=video_delivery, history=history,
+                         on_action=None)
+        self.budget_usd = _money(budget_usd)
         self.save_videos = save_videos
-        self._uploads: dict[str, str] = {}  # upload id -> data URL, never synced
+        self._uploads: dict[str, str] = {}  # upload key -> data URL, never synced
         self._submitted: list[TaskTracker] = []
         self._inflight: asyncio.Task[Task] | None = None
-        self._request: VideoRequest | None = None
         self._estimate: PriceEstimate | None = None
+        self._origin: tuple[str, TaskTracker] | None = None  # (action, source) of the form
         if gallery is True:
-            self.gallery: Gallery | None = Gallery(client=self.client, panel=self,
-                                                   video_delivery=video_delivery)
+            self.gallery: Gallery | None = Gallery(client=self.client,
+                                                   video_delivery=video_delivery,
+                                                   on_action=self.apply_action, history=history)
             self._owns_gallery = True
         else:
             self.gallery = gallery or None
             self._owns_gallery = False
-            if self.gallery is not None:
-                self.gallery.panel = self
+            if self.gallery is not None and self.gallery._on_action is None:
+                self.gallery._on_action = self.apply_action
+        _default_action.append(self.apply_action)
+        self.demo = DEMO_NOTICE if self.client.demo else ""
         self.catalog = self._catalog_payload()
-        self.form = {**FORM_DEFAULTS, **_form_fields(request_fields)}
+        fitted, notes = form_rules.fit_to_model(start, self.client.catalog)
+        self.form = dict(fitted)
         self.observe(self._on_form, names="form")
         self._revalidate()
-        self.notice = DEMO_NOTICE if self.client.demo else ""
+        if notes:
+            self._say("; ".join(notes), kind="warn")
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 
     # ------------------------------------------------------------------ catalog
     def _catalog_payload(self) -> dict[str, Any]:
-        specs = [s for s in (self.client.catalog.get(i) for i in self.client.catalog.ids())
-                 if s is not None]
-        return {"models": [_spec_payload(s) for s in specs],
-                "inputs": {op: (["references"] if op == "reference-to-video" else
-                                [f for f in fields if f != "image"])
-                           for op, fields in OPERATION_INPUTS.items()},
+        return {**form_rules.catalog_payload(self.client.catalog),
                 "max_image_bytes": MAX_IMAGE_BYTES}
 
     async def _refresh_catalog(self) -> None:
@@ -116,63 +113,90 @@ class SeedancePanel(WidgetBase):
 
     # ------------------------------------------------------------------ form -> request
     def _on_form(self, change: dict[str, Any]) -> None:
-        self._bridge.call(self._revalidate)
+        self._bridge.call(self._apply_form_edit, dict(change.get("old") or {}))
 
-    def _form_data(self) -> dict[str, Any]:
-        f = {**FORM_DEFAULTS, **(self.form or {})}
-        op = f.get("operation") or "text-to-video"
-        data: dict[str, Any] = {"model": f.get("model"), "operation": op}
-        if f.get("prompt") or op != "video-extension":
-            data["prompt"] = f.get("prompt") or ""
-        for key in ("resolution", "duration", "aspect_ratio", "output_audio", "seed"):
-            if f.get(key) not in (None, ""):
-                data[key] = f[key]
-        if f.get("return_last_frame"):
-            data["return_last_frame"] = True
-        for key in OPERATION_INPUTS.get(op, ()):
-            if key in ("image", "material_asset_ids") or key in REFERENCE_FIELDS.values():
-                continue
-            if f.get(key):
-                data[key] = self._resolve(str(f[key]))
-        if op == "reference-to-video":
-            for ref in f.get("references") or []:
-                field = REFERENCE_FIELDS.get(str(ref.get("kind")), "reference_images")
-                data.setdefault(field, []).append(self._resolve(str(ref.get("url", ""))))
-        return data
+    def _apply_form_edit(self, old: dict[str, Any]) -> None:
+        new = dict(self.form or {})
+        notes: list[str] = []
+        if (old.get("model"), old.get("operation")) != (new.get("model"), new.get("operation")):
+            fitted, notes = form_rules.fit_to_model(new, self.client.catalog)
+            new = dict(fitted)
+        refs_old, refs_new = old.get("references") or [], new.get("references") or []
+        if refs_old != refs_new and new.get("prompt"):
+            new["prompt"] = form_rules.renumber_tags(str(new["prompt"]), refs_old, refs_new)
+        if notes:
+            self._say("; ".join(notes), kind="warn")
+        if new != self.form:
+            self.form = new  # observed again; the second pass changes nothing and validates
+            return
+        self._revalidate()
 
     def _resolve(self, url: str) -> str:
         if url.startswith(UPLOAD):
             return self._uploads.get(url[len(UPLOAD):], url)
         return url.strip()
 
+    def _source(self, task_id: str) -> TaskTracker | None:
+        cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
+        card = cards.get(task_id)
+        return card.tracker if card else None
+
+    def _input_seconds(self) -> float | None:
+        f = self.form or {}
+        if f.get("operation") == "video-extension":
+            src = self._source(str(f.get("task_id") or ""))
+            return src.video_seconds if src else None
+        if f.get("operation") == "video-to-video":
+            url = str(f.get("video_url") or "")
+            for card in (self.gallery._cards if self.gallery else self._cards).values():
+                if url and card.tracker.task.video_url == url:
+                    return card.tracker.video_seconds
+        return None
+
     def _revalidate(self) -> None:
-        try:
-            req = VideoRequest.model_validate(self._form_data(),
-                                              context={"catalog": self.client.catalog})
-        except ValidationError as exc:
-            self._request, self._estimate = None, None
-            self.errors = _error_map(exc)
-            self.price = {"label": "fix the form to see the price", "usd": None, "tokens": 0,
-                          "known": False, "assumptions": []}
-            self.can_submit = False
-        else:
-            self._request = req
-            self._estimate = estimate_price(req, catalog=self.client.catalog)
-            self.errors = {}
-            self.price = _price_payload(self._estimate)
-            self.can_submit = True
-        self._publish_budget()
+        catalog = self.client.catalog
+        _req, errors = form_rules.validate(self.form, catalog, self._resolve)
+        self.errors = errors
+        self._estimate = form_rules.estimate(self.form, catalog,
+                                             input_video_seconds=self._input_seconds())
+        problem = form_rules.price_fields_problem(self.form, catalog.get(str(
+            self.form.get("model")))) or ""
+        self.price = dict(form_rules.price_payload(self._estimate, problem))
+        self._publish()
+
+    def _publish(self) -> None:
+        self.budget = {"cap_usd": self.budget_usd, "spent_usd": round(self.spent_usd, 4)}
+        self.generate = dict(form_rules.generate_state(
+            form=self.form, errors=self.errors, price=self._estimate, cap_usd=self.budget_usd,
+            spent_usd=self.spent_usd, busy=self.busy))
+        self.sources = self._sources()
+
+    def _sources(self) -> list[dict[str, Any]]:
+        cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
+        out = []
+        for card in cards.values():
+            t = card.tracker.task
+            if t.succeeded and not t.cancelled:
+                prompt = str(card.info.get("prompt") or "")
+                out.append({"id": t.id, "duration": card.tracker.video_seconds,
+                            "label": f"{prompt[:40] or t.id} · {t.id[-8:]}"})
+        return out[::-1][:50]
+
+    @property
+    def can_submit(self) -> bool:
+        """Whether Generate is on; `generate["reason"]` says why not."""
+        return bool(self.generate.get("enabled"))
 
     @property
     def request(self) -> VideoRequest:
         """The form as a VideoRequest; raises pydantic.ValidationError when it is invalid."""
-        return VideoRequest.model_validate(self._form_data(),
+        return VideoRequest.model_validate(form_rules.request_data(self.form, self._resolve),
                                            context={"catalog": self.client.catalog})
 
     def load(self, request: VideoRequest | dict[str, Any], **changes: Any) -> None:
         """Fill the form from a request (or a body dict), e.g. to re-run with edits."""
         body = request.to_body() if isinstance(request, VideoRequest) else dict(request)
-        self.form = {**FORM_DEFAULTS, **_form_fields({**body, **changes})}
+        self.form = dict(form_rules.form_from_body({**body, **changes}))
 
     # ------------------------------------------------------------------ budget
     @property
@@ -189,23 +213,19 @@ class SeedancePanel(WidgetBase):
                 total += estimate_price(t.request, catalog=self.client.catalog).usd or 0.0
         return total
 
-    def _publish_budget(self) -> None:
-        self.budget = {"cap_usd": self.budget_usd, "spent_usd": round(self.spent_usd, 4)}
-
-    def _check_budget(self, estimate: PriceEstimate) -> None:
+    def _check_budget(self, est: PriceEstimate | None) -> None:
         if self.budget_usd is None:
             return
-        if estimate.usd is None:
+        if est is None or est.usd is None:
             raise BudgetExceededError(
-                f"a budget of ${self.budget_usd:.2f} is set, but {estimate.model} has no offline "
-                "price, so the run cannot be checked against it; choose a priced model or "
-                "remove budget_usd")
-        after = self.spent_usd + estimate.usd
+                f"a budget of ${self.budget_usd:.2f} is set, but this run has no offline price,"
+                " so it cannot be checked against it; choose a priced model or remove "
+                "budget_usd")
+        after = self.spent_usd + est.usd
         if after > self.budget_usd + 1e-9:
             raise BudgetExceededError(
-                f"over budget: this run ({estimate.label()}) would bring spending to "
-                f"${after:.2f}, over the ${self.budget_usd:.2f} cap "
-                f"(${self.spent_usd:.2f} used so far)")
+                f"over budget: this run ({est.label()}) would bring spending to ${after:.2f}, "
+                f"over the ${self.budget_usd:.2f} cap (${self.spent_usd:.2f} used so far)")
 
     # ------------------------------------------------------------------ submit
     def submit(self) -> asyncio.Task[Task]:
@@ -224,91 +244,90 @@ class SeedancePanel(WidgetBase):
     async def _submit(self) -> Task:
         try:
             req = self.request
-            estimate = estimate_price(req, catalog=self.client.catalog)
-            self._check_budget(estimate)
+            est = estimate_price(req, catalog=self.client.catalog,
+                                 input_video_seconds=self._input_seconds())
+            self._check_budget(est)
             self._say("submitting…")
             task = await self.client.create(req)
             if task.request is None:
                 task = task.model_copy(update={"request": req})
-            tracker = TaskTracker(self.client, task, save_videos=self.save_videos)
+            tracker = TaskTracker(self.client, task, save_videos=self.save_videos,
+                                  input_video_seconds=est.input_video_seconds or None)
             self._submitted.append(tracker)
+            origin = self._origin
+            kw = ({"parent": origin[1].request_body, "parent_id": origin[1].id,
+                   "parent_action": origin[0]} if origin else {})
+            card = self._show(tracker, poll=self.gallery is None, **kw)
             if self.gallery is not None:
                 self.gallery.add(tracker)
-            self._follow(tracker, poll=self.gallery is None)
-            self._say(f"submitted {task.id} ({estimate.label()})"
-                      + (" · " + DEMO_NOTICE if self.client.demo else ""))
+            self.current = card
+            self._say(f"submitted {task.id} ({est.label()})")
             return task
         except ValidationError as exc:
-            self.errors = _error_map(exc)
-            self._say("fix the highlighted fields first", error=True)
+            self.errors = form_rules.error_map(exc)
+            self._say("fix the highlighted fields first", kind="error")
             raise
         except SeedanceError as exc:
-            self._say(str(exc), error=True)
+            self._say(str(exc), kind="error")
             raise
         except Exception as exc:
-            self._say(f"submit failed: {exc}", error=True)
+            self._say(f"submit failed: {exc}", kind="error")
             log.exception("submit failed")
             raise
         finally:
             self.busy = False
-            self._publish_budget()
+            self._publish()
 
     def _background_error(self, exc: BaseException) -> None:
         super()._background_error(exc)
-        self._say(f"background error: {exc}", error=True)  # in the widget, not only the log
+        self._say(f"background error: {exc}", kind="error")  # in the widget, not only the log
 
-    def _say(self, text: str, *, error: bool = False) -> None:
-        self.notice, self.notice_kind = text, ("error" if error else "info")
+    def _say(self, text: str, *, kind: str = "info") -> None:
+        self.notice = {"text": text, "kind": kind}
 
     @property
     def tasks(self) -> list[Task]:
         return [t.task for t in self._submitted]
 
     # ------------------------------------------------------------------ messages
-    def _message(self, kind: Any, content: dict[str, Any], buffers: list[Any]) -> None:
+    def _message(self, kind: str, msg: dict[str, Any], buffers: list[Any]) -> None:
         if kind == "submit":
             if self._inflight is not None and not self._inflight.done():
                 return  # a double click joins the submit already in flight
             self.submit()
         elif kind == "upload":
-            self._upload(content, buffers)
+            self._upload(msg, buffers)
         else:
-            super()._message(kind, content, buffers)
+            super()._message(kind, msg, buffers)
 
-    def _upload(self, content: dict[str, Any], buffers: list[Any]) -> None:
-        mime = str(content.get("mime") or "")
-        name = str(content.get("name") or "image")
+    def _upload(self, msg: dict[str, Any], buffers: list[Any]) -> None:
+        name = str(msg.get("name") or "image")
         if not buffers:
+            self._say(f"{name}: the file arrived empty", kind="error")
             return
-        data = bytes(buffers[0])
-        kind = mime.split("/")[-1].lower()
-        if not mime.startswith("image/") or kind not in IMAGE_MIME:
-            self._say(f"{name}: only image files can be dropped ({', '.join(IMAGE_MIME)}); "
-                      "video and audio need a URL or an asset:// material id", error=True)
+        try:
+            key, data_url = decode_image(name, str(msg.get("mime") or ""), bytes(buffers[0]))
+        except UploadRefused as exc:
+            self._say(str(exc), kind="error")
             return
-        if len(data) > MAX_IMAGE_BYTES:
-            self._say(f"{name} is {len(data) / 2**20:.1f} MB; images must be under "
-                      f"{MAX_IMAGE_BYTES // 2**20} MB", error=True)
-            return
-        upload_id = hashlib.sha256(data).hexdigest()[:16]
-        self._uploads[upload_id] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-        url = UPLOAD + upload_id
-        target = content.get("target") or content.get("field")
+        self._uploads[key] = data_url
+        url = UPLOAD + key
+        target = msg.get("field")
         form = dict(self.form)
         if target in ("image_url", "start_image", "end_image"):
             form[target] = url
         else:
             form["references"] = [*form.get("references", []),
-                                  {"kind": "image", "url": url, "name": name}]
+                                  form_rules.make_ref("image", url, name)]
         self.form = form
-        self._say(f"added {name} ({len(data) / 1024:.0f} KB)")
+        self._say(f"added {name} ({len(buffers[0]) / 1024:.0f} KB)")
 
     def apply_action(self, action: str, tracker: TaskTracker) -> None:
         """Card actions: extend, use the last frame as the start, re-run with edits."""
         body = tracker.request_body or {}
         base = {k: body[k] for k in ("model", "prompt", "resolution", "aspect_ratio",
-                                     "output_audio") if k in body}
-        if action == "extend":
+                                     "output_audio", "seed") if k in body}
+        if action == "extend" and tracker.task.succeeded:
             self.load({**base, "operation": "video-extension", "task_id": tracker.id,
                        "duration": body.get("duration", 5)})
         elif action == "use_last_frame" and tracker.task.last_frame_url:
@@ -318,32 +337,28 @@ class SeedancePanel(WidgetBase):
         elif action == "rerun" and body:
             self.load(body)
         else:
+            self._say(f"cannot {action.replace('_', ' ')} {tracker.id}: "
+                      + ("it has no request" if not body else "it did not finish"), kind="warn")
             return
+        self._show(tracker, poll=False)
+        self._origin = (action, tracker)
         self._say(f"loaded {action.replace('_', ' ')} of {tracker.id}: edit, then Generate")
         self.send({"type": "focus", "field": "prompt"})
 
     # ------------------------------------------------------------------ display
-    def _tracker_changed(self, tracker: TaskTracker) -> None:
-        self._refresh()
-
-    def _refresh(self) -> None:
-        if self._submitted:
-            latest = self._submitted[-1]
-            self.current = latest.card(actions=("extend", "use_last_frame", "rerun"),
-                                       video_src=self._video_delivery)
-        self._publish_budget()
-
     def static_html(self) -> str:
-        import html
-
         f = self.form or {}
-        head = (f"<div><b>Seedance panel</b> · {html.escape(str(f.get('model', '')))} · "
-                f"{html.escape(str(f.get('operation', '')))}<br>"
-                f"<i>{html.escape(str(f.get('prompt', '')))}</i></div>")
-        return head + (self._submitted[-1].static_html() if self._submitted else "")
+        e = html.escape
+        head = (f"<div><b>Seedance panel</b> · {e(str(f.get('model', '')))} · "
+                f"{e(str(f.get('operation', '')))}<br><i>{e(str(f.get('prompt', '')))}</i>"
+                f"<br><small>{e(RESTORE_HINT)}</small></div>")
+        card = self.current
+        return head + (card.static_html() if isinstance(card, CardModel) else "")
 
     def close(self) -> None:
-        if self._owns_gallery and self.gallery is not None:
+        if self.apply_action in _default_action:
+            _default_action.remove(self.apply_action)
+        if getattr(self, "_owns_gallery", False) and self.gallery is not None:
             self.gallery.close()
         super().close()
 
@@ -354,49 +369,10 @@ class SeedancePanel(WidgetBase):
                 f"tasks={len(self._submitted)}, mode={mode})")
 
 
-def _spec_payload(spec: ModelSpec) -> dict[str, Any]:
-    return {"id": spec.id, "resolutions": list(spec.resolutions),
-            "durations": list(spec.durations), "aspect_ratios": list(spec.aspect_ratios),
-            "operations": [o for o in OPERATIONS if o in spec.operations],
-            "prompt_max_characters": spec.prompt_max_characters,
-            "references": {"images": spec.references.images, "videos": spec.references.videos,
-                           "audios": spec.references.audios, "files": spec.references.files}}
-
-
-def _price_payload(est: PriceEstimate) -> dict[str, Any]:
-    return {"label": est.label(), "usd": est.usd, "tokens": est.tokens, "known": est.known,
-            "assumptions": list(est.assumptions)}
-
-
-def _error_map(exc: ValidationError) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for e in exc.errors():
-        field = str(e["loc"][0]) if e["loc"] else "request"
-        field = ERROR_FIELD.get(field, field)
-        out[field] = f"{out[field]}; {e['msg']}" if field in out else e["msg"]
-    return out
-
-
-def _form_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Request-style keyword arguments as form values; unknown names are refused."""
-    known = set(VideoRequest.model_fields) | set(ALIASES)
-    form: dict[str, Any] = {}
-    refs: list[dict[str, str]] = []
-    for key, value in fields.items():
-        if key not in known:
-            guess = difflib.get_close_matches(key, sorted(known), n=1)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            raise TypeError(f"SeedancePanel got an unknown request field {key!r}{hint}")
-        key = ALIASES.get(key, key)
-        if key in ("reference_images", "video_urls", "audio_urls", "material_asset_ids"):
-            kind = {"video_urls": "video", "audio_urls": "audio"}.get(key, "image")
-            for item in value or []:
-                url = f"asset://{item}" if key == "material_asset_ids" else item
-                refs.append({"kind": kind, "url": url, "name": str(item).rsplit("/", 1)[-1]})
-        elif key == "image":
-            form["image_url"] = value
-        elif value is not None:
-            form[key] = value
-    if refs:
-        form["references"] = refs
-    return form
+def _money(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value) or value < 0:
+        raise ValueError(f"budget_usd must be a finite amount ≥ 0, got {value!r}")
+    return float(value)

@@ -1,14 +1,12 @@
-"""`TaskTracker`: follows one task on the main loop and describes it as a card for the views.
+"""`TaskTracker`: follows one task on the kernel's main loop (polling only).
 
 Widgets never poll themselves; each task has one tracker, shared by every widget that shows it,
-so two views of a task cost one poll loop.
+so two views of a task cost one poll loop. What a view shows of it is built in `_card`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import html
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -21,61 +19,13 @@ from .._pricing import estimate_price
 from .._task import Task
 
 log = logging.getLogger("seedance_widgets")
-PARAM_FIELDS = ("resolution", "duration", "aspect_ratio", "seed", "output_audio",
-                "return_last_frame")
-
-
-def _ms(task_time: Any) -> int | None:
-    return int(task_time.timestamp() * 1000) if task_time else None
-
-
-def _no_inline_data(value: Any) -> Any:
-    # Card fields are synced traits and land in saved notebooks: never carry image bytes.
-    if isinstance(value, list):
-        return [_no_inline_data(v) for v in value]
-    if isinstance(value, str) and value.startswith("data:") and len(value) > 120:
-        head = value.split(",", 1)[0]
-        return f"{head},<{len(value) * 3 // 4 // 1024} KB inline image: paste your own>"
-    return value
-
-
-def request_code(body: dict[str, Any] | None) -> str:
-    """A Python snippet that reproduces the request with the sync client."""
-    if not body:
-        return ""
-    args = ",\n    ".join(f"{k}={_no_inline_data(v)!r}" for k, v in body.items())
-    return ("from seedance_widgets import SeedanceClient, VideoRequest\n\n"
-            f"request = VideoRequest(\n    {args},\n)\n"
-            "with SeedanceClient() as client:  # reads TOKENLAB_API_KEY\n"
-            "    task = client.wait(client.create(request))\n"
-            "    print(client.download(task, '.'))\n")
-
-
-def request_diff(body: dict[str, Any] | None, previous: dict[str, Any] | None) -> list[str]:
-    """What changed from the previous run, one line per field."""
-    if not body or not previous:
-        return []
-    lines = []
-    for key in dict.fromkeys([*previous, *body]):
-        a, b = previous.get(key), body.get(key)
-        if a != b:
-            lines.append(f"{key}: {_brief(a)} → {_brief(b)}")
-    return lines
-
-
-def _brief(value: Any) -> str:
-    if value is None:
-        return "—"
-    value = _no_inline_data(value)
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 60 else text[:57] + "…"
-
 
 class TaskTracker:
     """Owns the polling of one task; notifies listeners with each new snapshot."""
 
     def __init__(self, client: AsyncSeedanceClient, task: Task, *, save_videos: bool = True,
-                 wait_timeout: float | None = None) -> None:
+                 wait_timeout: float | None = None,
+                 input_video_seconds: float | None = None) -> None:
         self.client = client
         self.task = task
         self.save_videos = save_videos
@@ -90,14 +40,25 @@ class TaskTracker:
         self._task: asyncio.Task[Any] | None = None
         self._video: bytes | None = None
         req = task.request
-        self.estimate_label = estimate_price(req).label() if req else ""
+        self.estimate_label = estimate_price(
+            req, catalog=client.catalog, input_video_seconds=input_video_seconds
+        ).label() if req else ""
         if client.demo and self.estimate_label:
             # The emulator reports a bill, but nobody pays for demo videos.
-            self.estimate_label += " · demo: no charge"
+            self.estimate_label = "demo: no charge (" + self.estimate_label.replace(
+                " estimate", "") + ")"
 
     @property
     def id(self) -> str:
         return self.task.id
+
+    @property
+    def video_seconds(self) -> float | None:
+        """The length of this task's video, when known: what an extension of it is priced on."""
+        if self.task.video_duration:
+            return self.task.video_duration
+        duration = self.task.request.duration if self.task.request else None
+        return float(duration) if duration and duration > 0 else None
 
     @property
     def request_body(self) -> dict[str, Any] | None:
@@ -184,47 +145,3 @@ class TaskTracker:
         if not self.task.last_frame_url:
             raise SeedanceError("no last frame")
         return await self.client.fetch_bytes(self.task.last_frame_url, limit=50 * 1024 * 1024)
-
-    def card(self, *, actions: tuple[str, ...] = (), previous: dict[str, Any] | None = None,
-             video_src: str = "url") -> dict[str, Any]:
-        t, body = self.task, self.request_body or {}
-        error = t.error.message if t.error else (self.note or None)
-        acts = [a for a in actions if t.succeeded and (a != "use_last_frame" or
-                                                        t.last_frame_url)]
-        return {
-            "id": t.id, "status": t.status, "progress": t.progress,
-            "created_ms": _ms(t.created_at), "finished_ms": self.finished_ms,
-            "eta_s": t.eta_seconds, "eta_at_ms": self.eta_at_ms,
-            "model": t.model or body.get("model"), "operation": body.get("operation"),
-            "prompt": body.get("prompt") or "",
-            "params": {k: body[k] for k in PARAM_FIELDS if k in body},
-            "error": error, "cancelled": t.cancelled,
-            "cost_usd": None if self.client.demo else t.cost_usd,
-            "estimate_label": self.estimate_label,
-            "video_url": t.video_url or "", "last_frame_url": t.last_frame_url or "",
-            "video_src": video_src,
-            "can_cancel": t.status == "pending",
-            "cancel_message": self.cancel_message,
-            "code": request_code(body), "diff": request_diff(body, previous),
-            "actions": acts,
-            "saved_path": str(self.saved_path) if self.saved_path else None,
-        }
-
-    def static_html(self) -> str:
-        """Script-free HTML of the card, for nbconvert and VS Code."""
-        t, body = self.task, self.request_body or {}
-        e = html.escape
-        parts = [f"<div style='border:1px solid #ccc;padding:6px;margin:4px;border-radius:4px'>"
-                 f"<b>{e(t.status)}</b> · {e(str(body.get('model', '')))} · "
-                 f"{e(str(body.get('operation', '')))}<br><i>{e(body.get('prompt') or '')}</i>"]
-        url = t.video_url or ""
-        if t.succeeded and url.lower().startswith(("http://", "https://")):
-            poster = t.last_frame_url or ""
-            poster_attr = (f" poster='{e(poster)}'" if poster.lower().startswith(("http://",
-                           "https://")) else "")
-            parts.append(f"<br><video src='{e(url)}' controls width='320'{poster_attr}></video>")
-        if t.error:
-            parts.append(f"<br><span style='color:#b00'>{e(t.error.message)}</span>")
-        parts.append("</div>")
-        return "".join(parts)
-

@@ -118,7 +118,8 @@ def open_demo_panel(notebook: Any, prompt: str, run_s: int) -> Any:
     nb.wait_cell_done(0, timeout=90)
     gen = nb.widget(0, GEN).first
     gen.wait_for(state="visible", timeout=30_000)
-    assert "demo mode" in nb.widget(0, "[data-testid=notice]").first.inner_text()
+    badge = nb.widget(0, "[data-testid=demo-badge]").first
+    assert badge.is_visible() and "demo mode" in (badge.get_attribute("title") or "")
     wait_for(lambda: gen.is_enabled(), 20, "Generate enabled")
     assert "$" in nb.widget(0, "[data-testid=price]").first.inner_text()
     gen.click()

@@ -1,0 +1,136 @@
+"""What the gallery reads from the task history: pages, counts, stars and notes.
+
+It speaks to the SQLite `History` (`seedance_widgets.history`) when there is one, and to the
+older JSON-lines `Journal` otherwise (paging it in memory; stars and notes are then kept for the
+session only). It never raises: a history that cannot be used is reported as `problem`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._client import AsyncSeedanceClient
+from .._request import VideoRequest
+from .._task import Task, TaskErrorInfo
+from ._tracker import TaskTracker
+
+log = logging.getLogger("seedance_widgets")
+PAGE = 24
+
+
+@dataclass
+class Page:
+    entries: list[Any] = field(default_factory=list)
+    next_cursor: Any = None
+    total: int = 0
+
+
+class HistorySource:
+    def __init__(self, client: AsyncSeedanceClient, store: Any = None) -> None:
+        self.client = client
+        self.store = store if store is not None else (
+            getattr(client, "history", None) or getattr(client, "journal", None))
+        self.problem: str | None = None
+        if self.store is None:
+            self.problem = "history is off for this client (history=False)"
+        elif getattr(self.store, "available", True) is False:
+            self.problem = str(getattr(self.store, "problem", "") or "history is unavailable")
+
+    @property
+    def available(self) -> bool:
+        return self.problem is None
+
+    @property
+    def sqlite(self) -> bool:
+        return self.available and hasattr(self.store, "page")
+
+    def page(self, limit: int = PAGE, cursor: Any = None, **filters: Any) -> Page:
+        filters = {k: v for k, v in filters.items() if v not in (None, "", "all", False)}
+        if not self.available:
+            return Page()
+        try:
+            if self.sqlite:
+                got = self.store.page(limit, cursor, **filters)
+                return Page(list(got.entries), got.next_cursor, int(self.store.count(**filters)))
+            return self._journal_page(limit, int(cursor or 0), filters)
+        except Exception as exc:  # a broken history must not break the gallery
+            log.warning("reading the history failed: %s", exc)
+            self.problem = f"reading the history failed: {exc}"
+            return Page()
+
+    def _journal_page(self, limit: int, offset: int, filters: dict[str, Any]) -> Page:
+        rows = list(reversed(self.store.entries()))
+        search = str(filters.get("search") or "").lower()
+        rows = [e for e in rows if (not search or search in e.prompt.lower())
+                and ("status" not in filters or _display(e) == filters["status"])
+                and ("model" not in filters or (e.request or {}).get("model") == filters["model"])
+                and "starred" not in filters]
+        chunk = rows[offset:offset + limit]
+        more = offset + limit < len(rows)
+        return Page(chunk, offset + limit if more else None, len(rows))
+
+    def unfinished(self) -> list[Any]:
+        """Unfinished tasks of this client's server only: another server's are never polled."""
+        if not self.available:
+            return []
+        server = self.client.server_label
+        try:
+            if self.sqlite:
+                return list(self.store.unfinished(server=server))
+            return [e for e in self.store.unfinished() if e.server == server]
+        except Exception as exc:
+            log.warning("reading unfinished tasks failed: %s", exc)
+            return []
+
+    def star(self, task_id: str, starred: bool) -> bool:
+        return self._write("star", task_id, starred)
+
+    def set_note(self, task_id: str, note: str) -> bool:
+        return self._write("set_note", task_id, note)
+
+    def _write(self, name: str, task_id: str, value: Any) -> bool:
+        fn = getattr(self.store, name, None) if self.available else None
+        if fn is None:
+            return False
+        try:
+            fn(task_id, value)
+            return True
+        except Exception as exc:
+            log.warning("history %s of %s failed: %s", name, task_id, exc)
+            return False
+
+
+def _display(entry: Any) -> str:
+    status = getattr(entry, "display_status", None)
+    if isinstance(status, str):
+        return status
+    return "cancelled" if getattr(entry, "cancelled", False) else str(entry.status)
+
+
+def tracker_from_entry(client: AsyncSeedanceClient, entry: Any) -> TaskTracker:
+    """A tracker of a history row; another server's task is shown, never polled with our key."""
+    try:
+        request = VideoRequest.model_validate(entry.request or {},
+                                              context={"catalog": client.catalog})
+    except ValueError:
+        request = None
+    extra: dict[str, Any] = {}
+    if getattr(entry, "cost_usd", None) is not None:
+        extra["cost_usd"] = entry.cost_usd
+    task = Task(id=entry.id, status=entry.status, progress=entry.progress,
+                video_url=entry.video_url, last_frame_url=entry.last_frame_url,
+                cancelled=bool(entry.cancelled), request=request,
+                error=TaskErrorInfo(message=entry.error) if entry.error else None,
+                model=getattr(entry, "model", None) or (entry.request or {}).get("model"),
+                **extra)
+    tracker = TaskTracker(client, task, save_videos=True)
+    if entry.local_path:
+        tracker.saved_path = Path(entry.local_path)
+    if entry.server != client.server_label:
+        tracker.followable = False
+        terminal = getattr(entry, "is_terminal", entry.status in ("completed", "failed"))
+        tracker.note = "" if terminal else f"on {entry.server}; not followed here"
+    return tracker
