@@ -68,6 +68,8 @@ class WidgetBase(anywidget.AnyWidget):
         self._history: HistorySource | None = None
         self._cards: dict[str, CardModel] = {}
         self._display_ids: list[str] = []
+        self._fallback_dirty = False
+        self._stale_cards: set[CardModel] = set()
         self.on_msg(self._receive)
 
     # ------------------------------------------------------------------ client, history
@@ -166,15 +168,19 @@ class WidgetBase(anywidget.AnyWidget):
         if card.id not in self._cards:
             self._cards[card.id] = card
             card.observe(self._on_card_live, names="live")
+            self._fallback_dirty = True
         if poll:
             tracker.start(self._bridge.spawn)
         return card
 
     def _on_card_live(self, change: dict[str, Any]) -> None:
+        if self._display_ids:
+            self._stale_cards.add(change["owner"])
         old, new = change.get("old") or {}, change.get("new") or {}
         if (old.get("display_status"), old.get("saved_path")) != (
                 new.get("display_status"), new.get("saved_path")):
-            self._update_fallback()
+            self._fallback_dirty = True
+            self._update_fallback(clear=False)  # for JupyterLab now; the cell end flushes again
 
     def _background_error(self, exc: BaseException) -> None:
         log.error("background error in %s: %s", type(self).__name__, exc)
@@ -202,15 +208,34 @@ class WidgetBase(anywidget.AnyWidget):
         display_id = f"seedance-{self.model_id}-{len(self._display_ids)}"
         self._display_ids.append(display_id)
         display(self._fallback_bundle(), raw=True, display_id=display_id)
+        self._fallback_dirty = False
+        ip = _ipython()
+        if ip is not None and len(self._display_ids) == 1:
+            # Updates sent from a poll belong to the cell that started it, and nbclient (so
+            # nbconvert --execute) reads only the running cell's messages: so the snapshot is
+            # also refreshed at the end of every cell, inside that cell.
+            ip.events.register("post_run_cell", self._flush_fallback)
 
     def _fallback_bundle(self) -> dict[str, Any]:
         return {"application/vnd.jupyter.widget-view+json":
                 {"model_id": "", "version_major": 2, "version_minor": 1},
                 "text/html": self.static_html(), "text/plain": ""}
 
-    def _update_fallback(self) -> None:
+    def _flush_fallback(self, *_: Any) -> None:
+        # A poll's state changes are sent under the cell that started it; nbclient records
+        # widget state only from the running cell, so the end of each cell re-sends them.
+        stale, self._stale_cards = self._stale_cards, set()
+        for card in stale:
+            if card.comm is not None:
+                card.send_state(["info", "live"])
+        if self._fallback_dirty:
+            self._update_fallback()
+
+    def _update_fallback(self, *, clear: bool = True) -> None:
         if not self._display_ids:
             return
+        if clear:
+            self._fallback_dirty = False
         from IPython.display import update_display
 
         bundle = self._fallback_bundle()
@@ -226,6 +251,10 @@ class WidgetBase(anywidget.AnyWidget):
         for card in getattr(self, "_cards", {}).values():
             with contextlib.suppress(ValueError):
                 card.unobserve(self._on_card_live, names="live")
+        ip = _ipython()
+        if ip is not None and getattr(self, "_display_ids", None):
+            with contextlib.suppress(ValueError):
+                ip.events.unregister("post_run_cell", self._flush_fallback)
         if not hasattr(self, "_bridge"):  # construction failed before the bridge existed
             super().close()
             return
@@ -238,3 +267,11 @@ class WidgetBase(anywidget.AnyWidget):
                 _closing.add(task)  # the loop keeps only weak references
                 task.add_done_callback(_closing.discard)
         super().close()
+
+
+def _ipython() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

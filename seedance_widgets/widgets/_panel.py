@@ -261,6 +261,7 @@ class SeedancePanel(WidgetBase):
             if self.gallery is not None:
                 self.gallery.add(tracker)
             self.current = card
+            self._fallback_dirty = True
             self._say(f"submitted {task.id} ({est.label()})")
             return task
         except ValidationError as exc:

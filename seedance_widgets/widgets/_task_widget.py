@@ -38,6 +38,8 @@ class TaskWidget(WidgetBase):
             shared = _cards.get(snap.id)
             tracker = shared.tracker if shared is not None else TaskTracker(
                 self.client, snap, save_videos=save_videos)
+        if self._client is None:
+            self._client = tracker.client  # the task's own client, never a new demo one
         self.tracker = tracker
         self.card: CardModel = self._show(tracker, poll=not tracker.following)
 
