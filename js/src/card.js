@@ -171,7 +171,7 @@ export function createCard({ send, media, code, rootTestid, head }) {
         setSrc(video, direct);
       } else fetchVideo();
     }
-    if (!done) setText(stage, l.terminal ? (l.display_status === "cancelled" ? "Cancelled" : "No video") : l.status === "pending" ? "Queued…" : "Generating…");
+    if (!done) setText(stage, l.terminal ? (l.display_status === "cancelled" ? "Stopped before it ran: no video" : "No video") : l.status === "pending" ? "Queued…" : "Generating…");
     else if (st.video === "url") setText(stage, "");
     show(stage, !done || !!stage.textContent);
     mediaBox.classList.toggle("sw-empty-media", !done);

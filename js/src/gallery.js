@@ -55,12 +55,12 @@ export function renderGallery({ model, el, host, life }) {
   const problem = h("p", { class: "sw-muted sw-small", testid: "history-off" });
   const more = h("button", { type: "button", class: "sw-btn sw-more", testid: "gallery-more", onclick: () => { more.disabled = true; send({ type: "more" }); } }, "Show older runs");
   const root = h("div", { class: "sw-root sw-gallery" },
-    h("header", { class: "sw-gal-head" }, h("div", { class: "sw-gal-title" }, title, count),
+    h("header", { class: "sw-gal-head" },
+      h("div", { class: "sw-gal-title" }, title, count, h("span", { class: "sw-grow" }), compareGo, compareBtn),
       h("div", { class: "sw-gal-tools" }, search,
         h("label", { class: "sw-inline" }, "Status", status),
         h("label", { class: "sw-inline" }, "Model", modelSel),
-        h("label", { class: "sw-inline" }, starred, "★ only"),
-        compareBtn, compareGo)),
+        h("label", { class: "sw-inline" }, starred, "Starred only"))),
     problem, compare.el, grid, empty, h("div", { class: "sw-more-row" }, more));
   el.append(root);
   setChoices(status, STATUSES, "all");

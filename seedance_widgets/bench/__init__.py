@@ -8,7 +8,10 @@ Measures, all on loopback against the built-in emulator (no account, no network)
   progress, beside fixed 1 s and 5 s polling, replayed in virtual time on the same timelines;
 - process CPU per status poll (and a raw httpx GET beside it);
 - saved-notebook growth per task for a `Gallery` and for one `TaskWidget` per task (nbclient);
-- the size of the front-end bundle, and the import time against our dependencies' own.
+- the size of the front-end bundle, and the import time against our dependencies' own;
+- bytes over the comm when one task of a gallery of 0/100/500 runs makes progress, beside
+  the old design (the whole list resent), and `Gallery.from_history()` on a 10,000-run
+  history: seconds and initial widget state, beside reading every run.
 
 The loop-lag and CPU figures talk to an emulator in a subprocess, so its threads never share
 our GIL or CPU account. Timing figures are printed, never asserted; each comes with a baseline
@@ -42,6 +45,7 @@ from ._loop import cpu_per_poll, loop_lag
 from ._notebook import bundle_sizes, import_ratio, notebook_growth
 from ._report import TARGETS, render_table, verdicts
 from ._schedules import POLICIES, Timeline, compare_schedules, make_timelines, replay
+from ._widgets import from_history, update_bytes
 
 __all__ = ["FULL", "POLICIES", "QUICK", "TARGETS", "Config", "Timeline", "bundle_sizes",
            "compare_schedules", "main", "make_timelines", "percentile", "ratio_of_medians",
@@ -78,6 +82,11 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
 
     guard(result, ("loop_lag_p99_ms", "loop_lag_p99_ms_blocking_baseline", "cpu_ms_per_poll"),
           live)
+    say("widget updates over the comm")
+    guard(result, ("update_bytes",), update_bytes)
+    say("gallery from a large history")
+    guard(result, ("from_history_s", "from_history_state_bytes"),
+          lambda: from_history(cfg.history_runs))
     say("notebooks (nbclient)")
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")

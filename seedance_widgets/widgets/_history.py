@@ -31,8 +31,11 @@ class Page:
 class HistorySource:
     def __init__(self, client: AsyncSeedanceClient, store: Any = None) -> None:
         self.client = client
-        self.store = store if store is not None else (
-            getattr(client, "history", None) or getattr(client, "journal", None))
+        if store is False:
+            self.store: Any = None
+        else:
+            self.store = store if store is not None else (
+                getattr(client, "history", None) or getattr(client, "journal", None))
         self.problem: str | None = None
         if self.store is None:
             self.problem = "history is off for this client (history=False)"
@@ -126,7 +129,9 @@ def tracker_from_entry(client: AsyncSeedanceClient, entry: Any) -> TaskTracker:
                 error=TaskErrorInfo(message=entry.error) if entry.error else None,
                 model=getattr(entry, "model", None) or (entry.request or {}).get("model"),
                 **extra)
-    tracker = TaskTracker(client, task, save_videos=True)
+    # Only unfinished tasks are followed (and saved when they end); a finished run is shown
+    # as the history has it, never downloaded again by opening a gallery.
+    tracker = TaskTracker(client, task, save_videos=not task.is_terminal)
     if entry.local_path:
         tracker.saved_path = Path(entry.local_path)
     if entry.server != client.server_label:

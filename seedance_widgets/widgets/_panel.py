@@ -262,7 +262,7 @@ class SeedancePanel(WidgetBase):
                 self.gallery.add(tracker)
             self.current = card
             self._fallback_dirty = True
-            self._say(f"submitted {task.id} ({est.label()})")
+            self._say(f"Submitted {task.id} · {est.label()}")
             return task
         except ValidationError as exc:
             self.errors = form_rules.error_map(exc)

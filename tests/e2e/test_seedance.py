@@ -94,7 +94,7 @@ def test_text_to_video_demo_mode_plays_and_kernel_stays_free(notebook: Any) -> N
     status = nb.widget(0, STATUS).first
     wait_for(lambda: status.inner_text().strip() in ("pending", "processing"), 30, "a task")
     notice = nb.widget(0, "[data-testid=notice]").first
-    wait_for(lambda: "submitted" in notice.inner_text(), 20, "the submit notice")
+    wait_for(lambda: "submitted" in notice.inner_text().lower(), 20, "the submit notice")
     assert nb.widget(0, "[data-testid=demo-badge]").first.is_visible()  # its own element
     elapsed = nb.widget(0, "[data-testid=elapsed]").first
     t0 = time.monotonic()
