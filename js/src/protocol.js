@@ -18,7 +18,7 @@
  * @typedef {{text: string, kind: "info"|"warn"|"error"}} NoticeState
  * @typedef {{id: string, label: string, duration: number|null}} SourceOption
  * @typedef {{id: string, model: string, operation: string, prompt: string,
- *   params: Record<string, any>, request: Record<string, any>, parent_id: string|null,
+ *   params: Record<string, any>, parent_id: string|null,
  *   parent_action: string|null, diff: string[], estimate_label: string,
  *   created_ms: number|null}} CardInfo
  * @typedef {{status: string, display_status: string, terminal: boolean, succeeded: boolean,

@@ -59,3 +59,15 @@ def shared_asset() -> BundleAsset:
         sha = hashlib.sha256((esm + css).encode()).hexdigest()[:16]
         _asset = BundleAsset(esm=esm, css=css, sha=sha)
     return _asset
+
+
+_layout: ipywidgets.Layout | None = None
+
+
+def shared_layout() -> ipywidgets.Layout:
+    """One default Layout model for all our widgets: each DOMWidget would otherwise save its
+    own (about 1 KB of nulls) into a notebook. Pass `layout=` to style one widget alone."""
+    global _layout
+    if _layout is None or _layout.comm is None:
+        _layout = ipywidgets.Layout()
+    return _layout

@@ -19,7 +19,7 @@ import traitlets
 from .._client import AsyncSeedanceClient
 from .._errors import SeedanceError
 from . import _protocol as protocol
-from ._assets import shared_asset, widget_css, widget_esm
+from ._assets import shared_asset, shared_layout, widget_css, widget_esm
 from ._card import CardModel, card_for
 from ._history import HistorySource
 from ._loop import LoopBridge
@@ -57,6 +57,7 @@ class WidgetBase(anywidget.AnyWidget):
                  history: Any = None, **kwargs: Any) -> None:
         if video_delivery not in VIDEO_DELIVERY:
             raise ValueError(f"video_delivery {video_delivery!r}: allowed: url, kernel")
+        kwargs.setdefault("layout", shared_layout())
         super().__init__(**kwargs)
         self._asset = shared_asset()
         self._bridge = LoopBridge(on_error=self._background_error)

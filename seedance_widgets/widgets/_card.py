@@ -196,7 +196,7 @@ class CardModel(ipywidgets.Widget):
                 "operation": str(body.get("operation") or ""),
                 "prompt": str(body.get("prompt") or ""),
                 "params": {k: body[k] for k in PARAM_FIELDS if k in body},
-                "request": _shown_body(body), "parent_id": self.parent_id,
+                "parent_id": self.parent_id,
                 "parent_action": self.parent_action,
                 "diff": request_diff(body, self._parent_body),
                 "estimate_label": self.tracker.estimate_label,
@@ -251,14 +251,11 @@ class CardModel(ipywidgets.Widget):
     def static_html(self) -> str:
         """Script-free HTML of the card as it is now, for nbconvert and VS Code."""
         i, lv, e = self.info, self.live, html.escape
-        parts = ["<div style='border:1px solid #ccc;padding:8px;margin:4px 0;border-radius:4px;"
-                 "max-width:640px'>"]
+        parts = ["<div style='border:1px solid #ccc;padding:6px;margin:4px 0;max-width:640px'>"]
         url, saved = lv.get("video_url") or "", lv.get("saved_path") or ""
         if lv.get("succeeded") and (url.lower().startswith(("http://", "https://")) or saved):
-            sources = "".join(f"<source src='{e(s)}' type='video/mp4'>"
-                              for s in (url, saved) if s)
-            parts.append(f"<video controls preload='metadata' style='width:100%'>{sources}"
-                         "</video>")
+            sources = "".join(f"<source src='{e(s)}'>" for s in (url, saved) if s)
+            parts.append(f"<video controls preload=metadata width=100%>{sources}</video>")
         parts.append(f"<div><b>{e(lv.get('display_status', ''))}</b> · {e(i.get('model', ''))}"
                      f" · {e(i.get('operation', ''))} · {e(lv.get('cost_label', ''))}</div>")
         parts.append(f"<div><i>{e(i.get('prompt', ''))}</i></div>")
@@ -266,8 +263,7 @@ class CardModel(ipywidgets.Widget):
             parts.append(f"<div style='color:#b00'>{e(str(lv['error']))}</div>")
         if saved:
             parts.append(f"<div><code>{e(saved)}</code></div>")
-        parts.append(f"<div style='color:#777;font-size:90%'><code>{e(i.get('id', ''))}</code>"
-                     "</div></div>")
+        parts.append(f"<small><code>{e(i.get('id', ''))}</code></small></div>")
         return "".join(parts)
 
     def close(self) -> None:

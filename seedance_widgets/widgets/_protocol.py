@@ -82,7 +82,6 @@ class CardInfo(TypedDict):
     operation: str
     prompt: str
     params: dict[str, Any]
-    request: dict[str, Any]
     parent_id: str | None
     parent_action: str | None
     diff: list[str]
