@@ -239,3 +239,31 @@ async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceCl
     code = panel.current.code(base_url=client.base_url)["python"]
     assert "inline image" not in code and "data_url('" in code and ".png', 'image/png')" in code
     panel.close()
+
+
+async def test_from_history_pages_searches_and_follows_only_this_server(
+        emu: Emulator, tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
+        done = [await first.wait(await first.create(model="seedance-2.0-fast", duration=4,
+                                                    prompt=f"{animal} run"))
+                for animal in ("fox", "cat", "fox", "owl")]
+    journal.created(task_id="elsewhere-1", server="https://other.example", fingerprint="f",
+                    request={"model": "seedance-2.0-fast", "prompt": "fox elsewhere"})
+    client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
+    gallery = Gallery.from_history(client, page_size=2)
+    ids = [c["id"] for c in gallery.tasks]
+    assert ids == ["elsewhere-1", done[3].id] and gallery.status["has_more"]
+    assert gallery.status["total"] == 5
+    elsewhere = gallery.cards[0].tracker
+    assert not elsewhere.followable and not elsewhere.following  # never polled with our key
+    assert gallery.more() == 2 and gallery.more() == 1 and not gallery.status["has_more"]
+    gallery.search("fox")
+    assert [c["prompt"] for c in gallery.tasks] == ["fox elsewhere", "fox run"]
+    gallery._receive(gallery, {"type": "more"}, [])
+    assert [c["prompt"] for c in gallery.tasks] == ["fox elsewhere", "fox run", "fox run"]
+    polls = len(emu.request_log)
+    await asyncio.sleep(0.5)
+    assert len(emu.request_log) == polls  # finished runs are not polled or downloaded again
+    gallery.close()
+    await client.aclose()

@@ -31,8 +31,7 @@ from ._tracker import TaskTracker
 from ._uploads import UPLOAD, UploadRefused, decode_image
 
 log = logging.getLogger("seedance_widgets")
-RESTORE_HINT = ("After a kernel restart, run the cell again; "
-                "`Gallery.from_history()` shows every run kept in the history.")
+RESTORE_HINT = "Gallery.from_history() brings back every run kept in the history."
 
 
 class SeedancePanel(WidgetBase):

@@ -45,8 +45,7 @@ class TaskTracker:
         ).label() if req else ""
         if client.demo and self.estimate_label:
             # The emulator reports a bill, but nobody pays for demo videos.
-            self.estimate_label = "demo: no charge (" + self.estimate_label.replace(
-                " estimate", "") + ")"
+            self.estimate_label = "demo · no charge"
 
     @property
     def id(self) -> str:

@@ -52,7 +52,7 @@ export function renderPanel({ model, el, host, life }) {
   const inputs = createInputs({ fs, upload, previewOf });
   const refs = createReferences({ fs, upload, previewOf, insertTag, limits: () => modelInfo().references || {} });
   const footer = createFooter({ onGenerate: submit, restoreHint: () => model.get("restore_hint") || "" });
-  const watchdog = createWatchdog(model, { onLost: syncStatus, onBack: syncStatus, onBusy: footer.showBusy });
+  const watchdog = createWatchdog(model, { onLost: release, onBack: syncStatus, onBusy: footer.showBusy });
   const general = h("div", { class: "sw-err", role: "alert", testid: "error" });
   const badge = h("span", { class: "sw-badge", testid: "demo-badge", hidden: true }, "Demo");
   const card = createCard({ send: (msg) => model.send(msg), media, code, rootTestid: "panel-card" });
@@ -201,7 +201,6 @@ export function renderPanel({ model, el, host, life }) {
   }
 
   function release() {
-    if (!lock.on) return;
     lock.on = false;
     clearTimeout(lock.timer);
     syncStatus();
