@@ -15,7 +15,6 @@ import html
 import json
 import re
 import shlex
-import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 import ipywidgets
 import traitlets
 
-from .._pricing import estimate_price
 from ._protocol import ACTIONS, CardInfo, CardLive
 from ._tracker import TaskTracker
 
@@ -278,12 +276,3 @@ def card_for(tracker: TaskTracker, **kwargs: Any) -> CardModel:
         card = CardModel(tracker, **kwargs)
         _cards[tracker.id] = card
     return card
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def estimate_label(tracker: TaskTracker) -> str:
-    req = tracker.task.request
-    return estimate_price(req).label() if req else ""

@@ -134,7 +134,9 @@ def use_theme(page: Any, name: str, light: bool) -> None:
 
 def command(page: Any, label: str) -> None:
     """Run a JupyterLab command from the command palette."""
-    page.locator(".jp-Notebook").first.click()  # focus the app, not a text field
+    # Focus the app, not a text field: a cell's prompt column is safe to click (the middle
+    # of the notebook may be a widget's checkbox label).
+    page.locator(".jp-InputArea-prompt").first.click()
     page.keyboard.press("Control+Shift+C")
     palette = page.locator("#modal-command-palette .lm-CommandPalette-input")
     palette.wait_for(state="visible", timeout=10_000)

@@ -277,7 +277,7 @@ def test_look_at_600_900_1400_light_and_dark(notebook: Any, emulator: Emulator) 
     generate(nb)  # a second run, so the gallery has two cards
     wait_for(lambda: nb.widget(1, "[data-testid=gallery-card]").count() == 2, 30, "2 cards")
     page = nb.page
-    page.locator(".jp-Notebook").first.click()
+    page.locator(".jp-InputArea-prompt").first.click()
     page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the width
     shots: list[Path] = []
     try:

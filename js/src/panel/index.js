@@ -70,8 +70,8 @@ export function renderPanel({ model, el, host, life }) {
         c.prompt.wrap,
         INPUT_KEYS.map((k) => c[k].wrap),
         c.references.wrap,
-        h("div", { class: "sw-row sw-settings" }, c.resolution.wrap, c.duration.wrap, c.aspect_ratio.wrap, c.seed.wrap),
-        h("div", { class: "sw-row" }, c.output_audio.wrap, c.return_last_frame.wrap),
+        h("div", { class: "sw-row sw-settings" }, c.resolution.wrap, c.duration.wrap, c.aspect_ratio.wrap),
+        h("div", { class: "sw-row sw-seedrow" }, c.seed.wrap, c.output_audio.wrap, c.return_last_frame.wrap),
         general, footer.el),
       result));
   el.append(root);
