@@ -248,12 +248,14 @@ async def test_from_history_pages_searches_and_follows_only_this_server(
         done = [await first.wait(await first.create(model="seedance-2.0-fast", duration=4,
                                                     prompt=f"{animal} run"))
                 for animal in ("fox", "cat", "fox", "owl")]
-    journal.created(task_id="elsewhere-1", server="https://other.example", fingerprint="f",
-                    request={"model": "seedance-2.0-fast", "prompt": "fox elsewhere"})
+    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal,
+                                   server_label="https://other.example") as other:
+        elsewhere_task = await other.create(model="seedance-2.0-fast", duration=4,
+                                            prompt="fox elsewhere")
     client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
     gallery = Gallery.from_history(client, page_size=2)
     ids = [c["id"] for c in gallery.tasks]
-    assert ids == ["elsewhere-1", done[3].id] and gallery.status["has_more"]
+    assert ids == [elsewhere_task.id, done[3].id] and gallery.status["has_more"]
     assert gallery.status["total"] == 5
     elsewhere = gallery.cards[0].tracker
     assert not elsewhere.followable and not elsewhere.following  # never polled with our key

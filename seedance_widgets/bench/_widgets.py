@@ -105,14 +105,17 @@ def update_bytes() -> dict[str, Any]:
 
 
 def _fill(store: Any, n: int, server: str) -> None:
-    body = {"model": "seedance-2.0-fast", "operation": "text-to-video", "duration": 5,
-            "resolution": "720p", "aspect_ratio": "16:9", "output_audio": True}
     for i in range(n):
-        tid = f"ldtask_{i:032x}"
-        store.created(task_id=tid, server=server, request={**body, "prompt": f"run {i}"},
-                      fingerprint=f"{i:016x}")
-        store.update(tid, status="completed", progress=100,
-                     video_url=f"https://files.example/{i}.mp4")
+        task = _task(i)
+        body = task.request.to_body()
+        if hasattr(store, "record"):  # the SQLite history
+            store.created(task.model_copy(update={"status": "pending"}), attempt=None,
+                          server=server, request=body, fingerprint=f"{i:016x}")
+            store.record(task)
+        else:  # the JSON-lines journal
+            store.created(task_id=task.id, server=server, request=body,
+                          fingerprint=f"{i:016x}")
+            store.update(task.id, status="completed", progress=100, video_url=task.video_url)
 
 
 def _store(path: Path) -> Any:

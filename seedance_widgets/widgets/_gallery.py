@@ -101,7 +101,8 @@ class Gallery(WidgetBase):
         from ._card import _cards
 
         shared = _cards.get(entry.id)
-        tracker = shared.tracker if shared is not None else tracker_from_entry(self.client, entry)
+        tracker = (shared.tracker if shared is not None
+                   else tracker_from_entry(self.client, entry, self.history.store))
         card = self._show(tracker, poll=not tracker.following)
         if shared is None:
             card.starred = bool(getattr(entry, "starred", False))

@@ -7,6 +7,8 @@ session only). It never raises: a history that cannot be used is reported as `pr
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,16 +115,24 @@ def _display(entry: Any) -> str:
     return "cancelled" if getattr(entry, "cancelled", False) else str(entry.status)
 
 
-def tracker_from_entry(client: AsyncSeedanceClient, entry: Any) -> TaskTracker:
+def tracker_from_entry(client: AsyncSeedanceClient, entry: Any, store: Any = None
+                       ) -> TaskTracker:
     """A tracker of a history row; another server's task is shown, never polled with our key."""
+    body = entry.request or {}
+    full = getattr(store, "full_request", None)
+    if full is not None:  # dropped images are kept beside the history: re-runs get them back
+        with contextlib.suppress(Exception):
+            body = full(entry) or body
     try:
-        request = VideoRequest.model_validate(entry.request or {},
-                                              context={"catalog": client.catalog})
+        request = VideoRequest.model_validate(body, context={"catalog": client.catalog})
     except ValueError:
         request = None
     extra: dict[str, Any] = {}
     if getattr(entry, "cost_usd", None) is not None:
         extra["cost_usd"] = entry.cost_usd
+    created = getattr(entry, "created_at", None)
+    if isinstance(created, str | dt.datetime):
+        extra["created_at"] = created
     task = Task(id=entry.id, status=entry.status, progress=entry.progress,
                 video_url=entry.video_url, last_frame_url=entry.last_frame_url,
                 cancelled=bool(entry.cancelled), request=request,

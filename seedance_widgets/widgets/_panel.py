@@ -17,6 +17,7 @@ from typing import Any
 import traitlets
 from pydantic import ValidationError
 
+from .. import _errors
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
 from .._errors import BudgetExceededError, SeedanceError
@@ -31,6 +32,9 @@ from ._tracker import TaskTracker
 from ._uploads import UPLOAD, UploadRefused, decode_image
 
 log = logging.getLogger("seedance_widgets")
+# A task the server made but the history could not record: it exists (and may be charged),
+# so it is followed all the same. The error class arrives with the SQLite history (#9).
+_NOT_RECORDED: Any = getattr(_errors, "TaskNotRecordedError", ())
 RESTORE_HINT = "Gallery.from_history() brings back every run kept in the history."
 
 
@@ -92,6 +96,9 @@ class SeedancePanel(WidgetBase):
         self._revalidate()
         if notes:
             self._say("; ".join(notes), kind="warn")
+        elif not self.history.available:
+            self._say(f"{self.history.problem}: runs are not kept after this session",
+                      kind="warn")
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 
@@ -247,7 +254,11 @@ class SeedancePanel(WidgetBase):
                                  input_video_seconds=self._input_seconds())
             self._check_budget(est)
             self._say("submitting…")
-            task = await self.client.create(req)
+            unrecorded: Exception | None = None
+            try:
+                task = await self.client.create(req)
+            except _NOT_RECORDED as exc:
+                task, unrecorded = exc.task, exc
             if task.request is None:
                 task = task.model_copy(update={"request": req})
             tracker = TaskTracker(self.client, task, save_videos=self.save_videos,
@@ -262,6 +273,8 @@ class SeedancePanel(WidgetBase):
             self.current = card
             self._fallback_dirty = True
             self._say(f"Submitted {task.id} · {est.label()}")
+            if unrecorded is not None:
+                self._say(str(unrecorded), kind="error")
             return task
         except ValidationError as exc:
             self.errors = form_rules.error_map(exc)
