@@ -86,7 +86,7 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     guard(result, ("update_bytes",), update_bytes)
     say("gallery from a large history")
     guard(result, ("from_history_s", "from_history_state_bytes"),
-          lambda: from_history(cfg.history_runs))
+          lambda: from_history(cfg.gallery_history_runs))
     say("notebooks (nbclient)")
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")
