@@ -243,7 +243,11 @@ async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceCl
 
 async def test_from_history_pages_searches_and_follows_only_this_server(
         emu: Emulator, tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.jsonl")
+    import seedance_widgets as sw
+
+    # The SQLite history when it is there (issue #9), else the JSON-lines journal.
+    store = getattr(sw, "History", None)
+    journal = store(tmp_path / "h.sqlite3") if store else sw.Journal(tmp_path / "j.jsonl")
     async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
         done = [await first.wait(await first.create(model="seedance-2.0-fast", duration=4,
                                                     prompt=f"{animal} run"))
