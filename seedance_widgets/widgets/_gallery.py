@@ -45,7 +45,7 @@ class Gallery(WidgetBase):
         self.page_size = page_size
         self._cursor: Any = None
         self._exhausted = False
-        self._total: int | None = None
+        self._total: int | None = self.history.count()
         self._publish()
 
     # ------------------------------------------------------------------ adding runs
@@ -136,7 +136,8 @@ class Gallery(WidgetBase):
             default_catalog().ids())
         self.status = {"total": self._total if self._total is not None else len(self.cards),
                        "shown": len(self.cards),
-                       "has_more": self.history.available and not self._exhausted,
+                       "has_more": self.history.available and not self._exhausted and (
+                           self._total is None or self._total > len(self.cards)),
                        "history": self.history.available, "problem": self.history.problem,
                        "models": models}
 

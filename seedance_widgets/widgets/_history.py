@@ -66,6 +66,17 @@ class HistorySource:
             self.problem = f"reading the history failed: {exc}"
             return Page()
 
+    def count(self, **filters: Any) -> int | None:
+        """How many runs match, when the store can say so cheaply (SQLite), else None."""
+        filters = {k: v for k, v in filters.items() if v not in (None, "", "all", False)}
+        if not self.sqlite:
+            return None
+        try:
+            return int(self.store.count(**filters))
+        except Exception as exc:
+            log.warning("counting the history failed: %s", exc)
+            return None
+
     def _journal_page(self, limit: int, offset: int, filters: dict[str, Any]) -> Page:
         rows = list(reversed(self.store.entries()))
         search = str(filters.get("search") or "").lower()
