@@ -173,7 +173,7 @@ def submits(con: sqlite3.Connection, outcomes: Iterable[str] | None = None
         wanted = list(outcomes)
         sql += f" WHERE outcome IN ({_marks(len(wanted))})"
         args = wanted
-    return [SubmitRecord.from_row(r) for r in con.execute(sql + " ORDER BY sent_at", args)]
+    return [SubmitRecord.from_row(r) for r in con.execute(sql + " ORDER BY sent_at, rowid", args)]
 
 
 def unresolved(con: sqlite3.Connection, min_age_s: float) -> list[SubmitRecord]:
@@ -183,5 +183,5 @@ def unresolved(con: sqlite3.Connection, min_age_s: float) -> list[SubmitRecord]:
               ).isoformat(timespec="milliseconds")
     rows = con.execute(f"SELECT {', '.join(SUBMIT_COLUMNS)} FROM submits WHERE "
                        "outcome = 'ambiguous' OR (outcome = 'in_flight' AND sent_at <= ?) "
-                       "ORDER BY sent_at", (cutoff,))
+                       "ORDER BY sent_at, rowid", (cutoff,))
     return [SubmitRecord.from_row(r) for r in rows]

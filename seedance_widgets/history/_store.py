@@ -36,9 +36,9 @@ def _paths(path: str | os.PathLike[str] | None) -> tuple[Path, Path]:
     """(database, old journal to import). A `.jsonl` path names an old journal: the
     database is the `.sqlite3` beside it."""
     if path is None:
-        home = data_dir()
+        home = data_dir().absolute()
         return home / FILE_NAME, home / OLD_JOURNAL
-    p = Path(path).expanduser()
+    p = Path(path).expanduser().absolute()
     if p.suffix == ".jsonl":
         return p.with_suffix(".sqlite3"), p
     return p, p.parent / OLD_JOURNAL
