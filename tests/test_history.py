@@ -438,3 +438,20 @@ def test_old_names_keep_working(tmp_path: Path) -> None:
     assert AsyncSeedanceClient("sk-test-" + "z" * 30, "http://127.0.0.1:9",
                                history=False).history is None
     assert json.loads(json.dumps(old.get("ldtask_0001").request))["model"]  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------------------ the bench
+def test_history_bench_runs_small() -> None:
+    from seedance_widgets import bench
+    from seedance_widgets.bench._common import Config
+    from seedance_widgets.bench._history import history_bench
+
+    result = history_bench(Config(history_runs=300, history_reps=3, history_creates=10))
+    assert result["history_detail"]["runs"] == 300 and result["history_detail"]["search_hits"]
+    for key in ("history_open_page_ms", "history_search_ms", "history_tasks_cli_s"):
+        assert result[key] > 0 and key in bench.TARGETS
+    assert set(result["history_create_ms"]) == {"ours", "jsonl_fsync_baseline", "snapshot_ours",
+                                                "snapshot_jsonl_baseline"}
+    verdict = bench.verdicts(result)
+    assert all(verdict[k] is not None for k in ("history_open_page_ms", "history_search_ms"))
+    assert "open + newest 50" in bench.render_table(result)
