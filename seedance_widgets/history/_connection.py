@@ -76,7 +76,8 @@ class Database:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if not _writable(self.path):
-                raise PermissionError(errno.EACCES, "read-only", str(self.path.parent))
+                where = self.path if os.access(self.path.parent, os.W_OK) else self.path.parent
+                raise PermissionError(errno.EACCES, "read-only", str(where))
             con = self.connection()
             if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 con.execute("PRAGMA journal_mode=WAL")

@@ -42,13 +42,13 @@ def kind_of(exc: BaseException) -> str:
     return "io"
 
 
-def describe(kind: str, path: Path, detail: str = "") -> str:
+def describe(kind: str, path: Path, detail: str = "", where: str | None = None) -> str:
     """One sentence: what is wrong with the history at `path`, and what to do about it."""
     folder = path.parent
     why = f" ({detail})" if detail else ""
     if kind == "read-only":
-        return (f"{folder} is not writable{why}; set {HOME_ENV} to a writable folder to keep "
-                "a history")
+        return (f"{where or folder} is not writable{why}; set {HOME_ENV} to a writable folder "
+                "to keep a history")
     if kind == "full":
         return f"the disk holding {folder} is full{why}; free some space"
     if kind == "locked":
@@ -66,4 +66,5 @@ def history_error(exc: BaseException, path: Path) -> HistoryError:
         return exc
     kind = kind_of(exc)
     detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return HistoryError(describe(kind, path, detail), kind=kind, path=str(path))
+    where = exc.filename if isinstance(exc, OSError) and exc.filename else None
+    return HistoryError(describe(kind, path, detail, where), kind=kind, path=str(path))

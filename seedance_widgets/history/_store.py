@@ -8,6 +8,7 @@ in pages. See the package docstring for the file layout.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from ._writes import insert_submit, insert_task, merge_snapshot, settle_submit
 if TYPE_CHECKING:
     from .._task import Task
 
+log = logging.getLogger("seedance_widgets")
 FILE_NAME = "history.sqlite3"
 OLD_JOURNAL = "journal.jsonl"
 DEFAULT_TIMEOUT_S = 5.0
@@ -67,7 +69,13 @@ class History:
         self._db = Database(self.path, timeout=timeout, prepare=self._import_old_journal)
 
     def _import_old_journal(self, db: Database) -> None:
-        self.last_import = import_journal(db, self.blobs, self.journal_path)
+        # The journal is kept and the import is idempotent: a failed one is tried again at
+        # the next open, and the history works meanwhile.
+        try:
+            self.last_import = import_journal(db, self.blobs, self.journal_path)
+        except (HistoryError, OSError) as exc:
+            log.warning("could not import %s yet (%s); it is kept, and the import is tried "
+                        "again next time the history opens", self.journal_path, exc)
 
     def __repr__(self) -> str:
         state = "on" if self.available else "off"
