@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from .._errors import HistoryError
 from ._problems import history_error
@@ -38,7 +37,7 @@ from ._schema import (
     rebuild_fts,
 )
 
-log = logging.getLogger("seedance_widgets")
+T = TypeVar("T")
 _HAS_FTS5: bool | None = None
 
 
@@ -251,7 +250,7 @@ class Database:
                 self._discard(con)
             raise err from exc
 
-    def read(self, fn: Callable[[sqlite3.Connection], Any], default: Any) -> Any:
+    def read(self, fn: Callable[[sqlite3.Connection], T], default: T) -> T:
         """`fn(connection)`, or `default` when history is off and there is no file at all."""
         if self.mode == "off" and not self.path.exists():
             return default

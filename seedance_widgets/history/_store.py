@@ -182,7 +182,7 @@ class History:
 
     # ------------------------------------------------------------------ reads
     def get(self, task_id: str) -> HistoryEntry | None:
-        return self._db.read(lambda con: q.get(con, task_id), None)  # type: ignore[no-any-return]
+        return self._db.read(lambda con: q.get(con, task_id), None)
 
     def page(self, limit: int = 24, cursor: str | None = None, *,
              status: str | Sequence[str] | None = None, model: str | None = None,
@@ -192,7 +192,7 @@ class History:
         """Up to `limit` entries, newest first, matching every filter given; pass
         `page.next_cursor` back as `cursor` for the next (older) page."""
         f = q.Filters(status, model, operation, starred, search, server, tag)
-        return self._db.read(  # type: ignore[no-any-return]
+        return self._db.read(
             lambda con: q.page(con, f, limit=limit, cursor=cursor, fts=self._db.fts),
             HistoryPage(()))
 
@@ -201,23 +201,20 @@ class History:
               search: str | None = None, server: str | None = None, tag: str | None = None
               ) -> int:
         f = q.Filters(status, model, operation, starred, search, server, tag)
-        return self._db.read(  # type: ignore[no-any-return]
-            lambda con: q.count(con, f, fts=self._db.fts), 0)
+        return self._db.read(lambda con: q.count(con, f, fts=self._db.fts), 0)
 
     def entries(self) -> list[HistoryEntry]:
         """Every task, oldest first, with its latest known state."""
-        return self._db.read(q.entries, [])  # type: ignore[no-any-return]
+        return self._db.read(q.entries, [])
 
     def unfinished(self, server: str | None = None) -> list[HistoryEntry]:
         """Tasks not yet in a terminal state (of one server, when given), oldest first."""
-        return self._db.read(  # type: ignore[no-any-return]
-            lambda con: q.unfinished(con, server), [])
+        return self._db.read(lambda con: q.unfinished(con, server), [])
 
     def submits(self, outcome: str | Sequence[str] | None = None) -> list[SubmitRecord]:
         """Create attempts in the order they were sent, optionally of some outcomes."""
         wanted = [outcome] if isinstance(outcome, str) else outcome
-        return self._db.read(  # type: ignore[no-any-return]
-            lambda con: q.submits(con, wanted), [])
+        return self._db.read(lambda con: q.submits(con, wanted), [])
 
     def ambiguous_submits(self) -> list[SubmitRecord]:
         return self.submits("ambiguous")
@@ -226,8 +223,7 @@ class History:
         """Creates that may have made a task the history does not list: every ambiguous
         attempt, and attempts still in flight after `min_age_s` (the process died, or the
         answer could not be recorded). Refused and never-sent creates are not among them."""
-        return self._db.read(  # type: ignore[no-any-return]
-            lambda con: q.unresolved(con, min_age_s), [])
+        return self._db.read(lambda con: q.unresolved(con, min_age_s), [])
 
     def full_request(self, task: str | HistoryEntry) -> dict[str, Any] | None:
         """The create body exactly as sent, inline images restored, for a re-run (None when
@@ -238,7 +234,7 @@ class History:
         if not has_references(entry.request):
             return dict(entry.request)
         with self._db.failures():
-            return self.blobs.restore(entry.request)  # type: ignore[no-any-return]
+            return self.blobs.restore(entry.request)
 
     # ------------------------------------------------------------------ user metadata
     def star(self, task_id: str, starred: bool = True) -> None:
