@@ -125,7 +125,7 @@ def test_old_journal_is_imported_once_and_nothing_readable_is_lost(
                  "2 not a record", "1 of an unknown kind"):
         assert part in message, message
     assert "recovered 1 record(s) written onto a torn line" in message
-    assert "ignored 1 update(s) of tasks it never created" in message
+    assert "ignored the updates of 1 task(s) it never created" in message
     report = h.last_import
     assert report is not None and report.tasks == 4 and sum(report.skipped.values()) == 12
     assert journal.read_bytes() == data, "the journal is kept as it was"

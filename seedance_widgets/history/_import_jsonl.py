@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._task import TERMINAL_STATES
 from ._blobs import BlobStore
 from ._connection import Database
 from ._entry import parse_time
 from ._schema import now
-from ._writes import insert_submit, insert_task, merge_snapshot, settle_submit
+from ._writes import SNAPSHOT_FIELDS, insert_submit, insert_task, merge_snapshot, settle_submit
 
 log = logging.getLogger("seedance_widgets")
 
@@ -54,7 +55,7 @@ class ImportReport:
         if self.salvaged:
             text += f"; recovered {self.salvaged} record(s) written onto a torn line"
         if self.orphans:
-            text += f"; ignored {self.orphans} update(s) of tasks it never created"
+            text += f"; ignored the updates of {self.orphans} task(s) it never created"
         return text
 
 
@@ -73,7 +74,11 @@ def _type_problem(rec: dict[str, Any]) -> bool:
         return True
     if any(not rec.get(k) for k in _REQUIRED[rec["event"]]):
         return True
-    return parse_time(rec["t"]) is None
+    moment = parse_time(rec["t"])
+    if moment is None:
+        return True
+    rec["t"] = moment.isoformat(timespec="milliseconds")  # one spelling, for comparisons
+    return False
 
 
 def _salvage(line: str) -> dict[str, Any] | None:
@@ -118,10 +123,7 @@ def parse(data: bytes, report: ImportReport) -> list[tuple[dict[str, Any], str]]
 
 def _apply(con: Any, rec: dict[str, Any], line: str, blobs: BlobStore, fts: bool,
            report: ImportReport) -> None:
-    event = rec["event"]
-    t = parse_time(rec["t"])
-    assert t is not None
-    at = t.isoformat(timespec="milliseconds")
+    event, at = rec["event"], rec["t"]
     request = blobs.externalize(rec["request"], durable=True) if rec.get("request") else None
     server = rec.get("server") or ""
     if event == "created":
@@ -133,10 +135,6 @@ def _apply(con: Any, rec: dict[str, Any], line: str, blobs: BlobStore, fts: bool
             insert_submit(con, attempt=rec["attempt"], server=server, sent_at=at,
                           request=request, fingerprint=rec.get("fingerprint"))
             settle_submit(con, rec["attempt"], "created", at=at, task_id=rec["id"])
-    elif event == "update":
-        if not merge_snapshot(con, rec["id"], rec, at=at, only_if_newer=True):
-            report.orphans += 1  # the old journal ignored these too
-            return
     elif event == "submitting":
         insert_submit(con, attempt=rec["attempt"], server=server, sent_at=at, request=request,
                       fingerprint=rec.get("fingerprint"))
@@ -149,6 +147,20 @@ def _apply(con: Any, rec: dict[str, Any], line: str, blobs: BlobStore, fts: bool
                       cause=rec.get("cause"))
         settle_submit(con, attempt, "ambiguous", at=at, cause=rec.get("cause"))
     report.records += 1
+
+
+def _fold(pending: dict[str, tuple[dict[str, Any], str]], rec: dict[str, Any]) -> None:
+    """Fold an update into the task's pending changes, by the rules `merge_snapshot` applies
+    to the stored row: one write per task instead of one per line."""
+    changes, _ = pending.get(rec["id"], ({}, rec["t"]))
+    new = {k: rec[k] for k in SNAPSHOT_FIELDS if rec.get(k) is not None}
+    if changes.get("status") in TERMINAL_STATES and \
+            new.get("status", changes["status"]) not in TERMINAL_STATES:
+        return
+    if changes.get("cancelled"):
+        new["cancelled"] = True
+    changes.update(new)
+    pending[rec["id"]] = (changes, rec["t"])
 
 
 def import_journal(db: Database, blobs: BlobStore, source: Path) -> ImportReport | None:
@@ -173,8 +185,16 @@ def import_journal(db: Database, blobs: BlobStore, source: Path) -> ImportReport
         again = tx.execute("SELECT size FROM imports WHERE source = ?", (key,)).fetchone()
         if again is not None and again[0] != done:
             return None  # another process imported it meanwhile
+        pending: dict[str, tuple[dict[str, Any], str]] = {}
         for rec, line in records:
-            _apply(tx, rec, line, blobs, db.fts, report)
+            if rec["event"] == "update":
+                _fold(pending, rec)
+                report.records += 1
+            else:
+                _apply(tx, rec, line, blobs, db.fts, report)
+        for task_id, (changes, at) in pending.items():
+            if not merge_snapshot(tx, task_id, changes, at=at, only_if_newer=True):
+                report.orphans += 1  # the old journal ignored these too
         tx.execute("INSERT INTO imports VALUES (?, ?, ?) ON CONFLICT(source) DO UPDATE SET "
                    "size = excluded.size, imported_at = excluded.imported_at",
                    (key, size, now()))
