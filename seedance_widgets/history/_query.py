@@ -73,8 +73,8 @@ def where(f: Filters, *, fts: bool) -> tuple[str, list[Any]]:
             clauses.append(f"t.{column} = ?")
             args.append(value)
     if f.starred is not None:
-        clauses.append("coalesce(m.starred, 0) = ?")
-        args.append(1 if f.starred else 0)
+        clauses.append(("t.id IN" if f.starred else "t.id NOT IN") +
+                       " (SELECT task_id FROM task_meta WHERE starred = 1)")
     if f.tag is not None:
         clauses.append("t.id IN (SELECT task_id FROM task_tags WHERE tag = ?)")
         args.append(f.tag)
