@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._assets import Asset, AssetDeleted, AsyncAssets
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._client import AsyncSeedanceClient, CancelResult
 from ._demo import connect, connect_sync
@@ -19,11 +20,15 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AssetError,
+    AssetFailedError,
+    AssetTimeoutError,
     AuthenticationError,
     BadRequestError,
     BudgetExceededError,
     ConflictError,
     MaterialPreparingError,
+    MediaHostError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -37,6 +42,7 @@ from ._errors import (
     TaskTimeoutError,
 )
 from ._journal import Journal, JournalEntry, history
+from ._media_host import FsspecMediaHost, MediaHost
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
@@ -68,6 +74,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AmbiguousSubmitError",
+    "Asset",
+    "AssetDeleted",
+    "AssetError",
+    "AssetFailedError",
+    "AssetTimeoutError",
+    "AsyncAssets",
     "AsyncSeedanceClient",
     "AuthenticationError",
     "BadRequestError",
@@ -75,10 +87,13 @@ __all__ = [
     "CancelResult",
     "Catalog",
     "ConflictError",
+    "FsspecMediaHost",
     "Gallery",
     "Journal",
     "JournalEntry",
     "MaterialPreparingError",
+    "MediaHost",
+    "MediaHostError",
     "ModelSpec",
     "NotFoundError",
     "PaymentRequiredError",
