@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from ._catalog import OPERATIONS, default_catalog
+from ._cli_media import LocalInputs, add_media_arguments
 from ._demo import DEMO_NOTICE, connect
 from ._errors import SeedanceError, TaskTimeoutError
 from ._journal import Journal
@@ -34,16 +35,18 @@ def add_request_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, help="default adaptive")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-audio", action="store_true", help="ask for a silent video")
-    p.add_argument("--image", help="first-frame image URL (image-to-video)")
+    p.add_argument("--image", help="first-frame image URL or file (image-to-video)")
     p.add_argument("--start-image", help="first frame (start-end-to-video)")
     p.add_argument("--end-image", help="last frame (start-end-to-video)")
-    p.add_argument("--reference", action="append", default=[], metavar="URL",
-                   help="reference image URL (reference-to-video); repeatable")
-    p.add_argument("--reference-video", action="append", default=[], metavar="URL")
-    p.add_argument("--reference-audio", action="append", default=[], metavar="URL")
-    p.add_argument("--video", help="input video URL (video-to-video)")
+    p.add_argument("--reference", action="append", default=[], metavar="URL|PATH",
+                   help="reference image URL, or a local image/video/audio file "
+                        "(reference-to-video); repeatable")
+    p.add_argument("--reference-video", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--reference-audio", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--video", help="input video URL or file (video-to-video)")
     p.add_argument("--task-id", help="earlier task to extend (video-extension)")
     p.add_argument("--last-frame", action="store_true", help="also return the last frame")
+    add_media_arguments(p)
 
 
 def request_from_args(a: argparse.Namespace) -> VideoRequest:
@@ -65,7 +68,7 @@ def format_validation_error(err: ValidationError) -> str:
 
 
 def cmd_estimate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
+    req = request_from_args(LocalInputs(a, uploading=False).placeholders())
     est = estimate_price(req)
     print(f"{req.model} {req.operation}: {est.label()}")
     for note in est.assumptions:
@@ -112,8 +115,9 @@ def _confirm(question: str) -> bool:
 
 
 async def _generate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
-    async with connect() as client:
+    local = LocalInputs(a)  # local files are uploaded only once the price is accepted
+    req = request_from_args(local.placeholders())
+    async with connect(media_host=local.host) as client:
         est = estimate_price(req, catalog=client.catalog)
         print(f"{req.model} {req.operation}: {est.label()}")
         for note in est.assumptions:
@@ -127,6 +131,8 @@ async def _generate(a: argparse.Namespace) -> int:
                 print(f"not submitted: the price {why}; pass --yes to submit without asking",
                       file=sys.stderr)
                 return 3
+        if local.files:
+            req = request_from_args(await local.publish(client))
         task = await client.create(req)
         print(f"task {task.id} created")
         try:

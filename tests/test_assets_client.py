@@ -24,7 +24,7 @@ from seedance_widgets import (
 )
 from seedance_widgets.emulator import Emulator, Timings
 
-from .media import BLUE, RED, MediaServer, data_url, media_server, png
+from .media import BLUE, RED, MediaServer, data_url, media_server, mp4, png
 
 QUICK = Timings(queue_s=0.05, run_s=0.2, asset_ready_s=0.3, material_hold_s=5)
 
@@ -219,3 +219,23 @@ def _file(folder: Path) -> Path:
     path = folder / "a.wav"
     path.write_bytes(b"RIFF")
     return path
+
+
+async def test_uploaded_clip_is_fetched_by_the_emulator(tmp_path: Path) -> None:
+    secret = "sk-live-client-secret-0123456789"
+    clip = tmp_path / "take 3.mp4"
+    clip.write_bytes(mp4(BLUE, 3))
+    folder = tmp_path / "published"
+    with media_server(folder) as public, Emulator(api_keys=(secret,), timings=QUICK) as emu:
+        host = FsspecMediaHost(str(folder), public.base_url)
+        async with AsyncSeedanceClient(secret, emu.base_url, journal=False,
+                                       media_host=host) as client:
+            url = await client.media.upload(clip)
+            task = await client.create(model="seedance-2.0-fast", prompt="continue the take",
+                                       operation="reference-to-video", video_urls=[url],
+                                       duration=4)
+            assert (await client.wait(task, timeout=30)).succeeded
+        path = "/" + url.removeprefix(public.base_url)
+        assert [h.method for h in public.hits if h.path == path] == ["GET"]
+        assert all("authorization" not in h.headers and secret not in str(h.headers)
+                   for h in public.hits)
