@@ -8,7 +8,9 @@ Measures, all on loopback against the built-in emulator (no account, no network)
   progress, beside fixed 1 s and 5 s polling, replayed in virtual time on the same timelines;
 - process CPU per status poll (and a raw httpx GET beside it);
 - saved-notebook growth per task for a `Gallery` and for one `TaskWidget` per task (nbclient);
-- the size of the front-end bundle, and the import time against our dependencies' own.
+- the size of the front-end bundle, and the import time against our dependencies' own;
+- the emulator's render time of a 5 s demo by what it shows (inputs, sound), beside the
+  silent text-only render.
 
 The loop-lag and CPU figures talk to an emulator in a subprocess, so its threads never share
 our GIL or CPU account. Timing figures are printed, never asserted; each comes with a baseline
@@ -40,6 +42,7 @@ from ._common import (
 )
 from ._loop import cpu_per_poll, loop_lag
 from ._notebook import bundle_sizes, import_ratio, notebook_growth
+from ._render import render_times
 from ._report import TARGETS, render_table, verdicts
 from ._schedules import POLICIES, Timeline, compare_schedules, make_timelines, replay
 
@@ -82,6 +85,8 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")
     guard(result, ("import_ratio",), lambda: import_ratio(cfg))
+    say("emulator renders")
+    guard(result, ("render_ms", "render_ratio"), lambda: render_times(cfg.render_reps))
     result["pass"] = verdicts(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     return result

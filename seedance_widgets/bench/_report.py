@@ -15,6 +15,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "notebook_bytes_per_task@widget_per_task": {"max": 10 * KB, "unit": "B"},
     "bundle_bytes": {"max": 40 * KB, "unit": "B"},
     "import_ratio": {"max": 1.3, "unit": "x"},
+    # Showing inputs and adding sound may cost at most twice the silent text-only render.
+    "render_ratio": {"max": 2.0, "unit": "x"},
 }
 
 
@@ -96,6 +98,10 @@ def render_table(result: dict[str, Any]) -> str:
     add("import seedance_widgets (median)", imp.get("seedance_widgets"), "ms", digits=1)
     add("import anywidget+httpx+pydantic", imp.get("anywidget_httpx_pydantic"), "ms", digits=1)
     add("import ratio", result.get("import_ratio"), "x", "import_ratio", 3)
+    for case, ms in (result.get("render_ms") or {}).items():
+        add(f"emulator render, 5 s, {case.replace('_', ' ')}", ms, "ms", digits=0)
+    add("render ratio, slowest case / silent baseline", result.get("render_ratio"), "x",
+        "render_ratio")
 
     head = ("measure", "value", "unit", "target", "verdict")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]

@@ -18,8 +18,9 @@ from ._scene import Scene
 
 CRF = "26"
 PRESET = "veryfast"
-AUDIO_BITRATE = 96_000
+AUDIO_BITRATE = 48_000
 _AUDIO_CHUNK = 1024  # AAC's frame size
+LAYOUT = {1: "mono", 2: "stereo"}[CHANNELS]
 
 
 class _ReadView:
@@ -85,7 +86,7 @@ def encode(scene: Scene, *, audio_seed: int | None) -> tuple[bytes, Image.Image]
         sound = None
         samples = None
         if audio_seed is not None:
-            sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+            sound = container.add_stream("aac", rate=SAMPLE_RATE, layout=LAYOUT)
             sound.bit_rate = AUDIO_BITRATE
             samples = synthesize(audio_seed, scene.n_frames / scene.fps)
         sent = 0  # audio samples encoded so far
@@ -112,7 +113,7 @@ def _encode_audio(container: av.container.OutputContainer, stream: av.AudioStrea
                   samples: np.ndarray, sent: int, upto: int) -> int:
     while sent + _AUDIO_CHUNK <= upto or (upto == samples.shape[1] and sent < upto):
         chunk = np.ascontiguousarray(samples[:, sent : sent + _AUDIO_CHUNK])
-        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=LAYOUT)
         frame.sample_rate = SAMPLE_RATE
         frame.pts = sent
         frame.time_base = Fraction(1, SAMPLE_RATE)
@@ -120,5 +121,3 @@ def _encode_audio(container: av.container.OutputContainer, stream: av.AudioStrea
         sent += chunk.shape[1]
     return sent
 
-
-assert CHANNELS == 2  # the stream layout above is stereo

@@ -1,7 +1,7 @@
 """What a request's inputs add to an emulator video, and how they are drawn.
 
 - a *start* picture is the first frame (image-to-video; the source's last frame for
-  video-to-video and video-extension), shown with a slow zoom under the scene;
+  video-to-video and video-extension), and stays under the scene;
 - an *end* picture (start-end-to-video) is cross-faded in, so the video moves from start to end;
 - reference *tiles* (reference-to-video) show each reference image, video (its first frame)
   and audio (its loudness envelope) as a labelled tile.
@@ -20,7 +20,6 @@ from ._spec import RenderInputs, Tile
 from ._text import ellipsize, font, line_height
 
 FADE_S = 0.5
-ZOOM = 0.08  # how far the start picture zooms in over the whole video
 
 
 def cover(img: Image.Image, width: int, height: int) -> Image.Image:
@@ -39,12 +38,14 @@ def contain(img: Image.Image, width: int, height: int) -> Image.Image:
 
 
 class Backdrop:
-    """The picture under the scene at each moment, or None for the scene's own background."""
+    """The picture under the scene at each moment, or None for the scene's own background.
+
+    The start picture stays still (the scene's shapes move over it): a still background
+    keeps the H.264 encode as cheap as the text-only scene's."""
 
     def __init__(self, inputs: RenderInputs, width: int, height: int, duration_s: float) -> None:
-        self.width, self.height, self.duration_s = width, height, duration_s
-        pad_w, pad_h = math.ceil(width * (1 + ZOOM)), math.ceil(height * (1 + ZOOM))
-        self._start = cover(inputs.start.image(), pad_w, pad_h) if inputs.start else None
+        self.duration_s = duration_s
+        self._start = cover(inputs.start.image(), width, height) if inputs.start else None
         self._end = cover(inputs.end.image(), width, height) if inputs.end else None
 
     @property
@@ -52,28 +53,17 @@ class Backdrop:
         return self._start is not None or self._end is not None
 
     def at(self, t: float) -> Image.Image | None:
-        if not self.active:
-            return None
+        if self._start is None or self._end is None:
+            still = self._start or self._end
+            return still.copy() if still is not None else None
         progress = min(1.0, max(0.0, t / self.duration_s)) if self.duration_s else 1.0
-        start = self._zoomed(progress) if self._start is not None else None
-        if self._end is None:
-            return start
-        if start is None:
-            return self._end.copy()
         # Hold the start, cross-fade through the middle, land on the end.
         mix = min(1.0, max(0.0, (progress - 0.2) / 0.6))
-        return Image.blend(start, self._end, mix)
-
-    def _zoomed(self, progress: float) -> Image.Image:
-        assert self._start is not None
-        # Frame 0 is the whole picture cover-fitted; it then zooms in slowly on the centre.
-        zoom = 1 + ZOOM * progress
-        full_w, full_h = self._start.size
-        crop_w, crop_h = self.width * (1 + ZOOM) / zoom, self.height * (1 + ZOOM) / zoom
-        crop_w, crop_h = min(full_w, crop_w), min(full_h, crop_h)
-        left, top = (full_w - crop_w) / 2, (full_h - crop_h) / 2
-        return self._start.resize((self.width, self.height), Image.Resampling.BILINEAR,
-                                  box=(left, top, left + crop_w, top + crop_h))
+        if mix <= 0:
+            return self._start.copy()
+        if mix >= 1:
+            return self._end.copy()
+        return Image.blend(self._start, self._end, mix)
 
 
 def tile_layer(tiles: tuple[Tile, ...], width: int, height: int,
