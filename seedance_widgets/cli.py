@@ -210,8 +210,8 @@ def cmd_emulator(a: argparse.Namespace) -> int:
     from .emulator import DEMO_API_KEY, Faults, Timings, serve
 
     keys = a.api_key or [DEMO_API_KEY]
-    serve(a.port, keys, host=a.host, timings=Timings(queue_s=a.queue_s, run_s=a.run_s),
-          faults=Faults.from_env())
+    serve(a.port, keys, host=a.host, faults=Faults.from_env(), fetch_remote=a.fetch_remote,
+          timings=Timings(queue_s=a.queue_s, run_s=a.run_s, asset_ready_s=a.asset_ready_s))
     return 0
 
 
@@ -252,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="accept this key (repeatable; default: the printed demo key)")
     p.add_argument("--queue-s", type=float, default=2.0, help="seconds a task stays pending")
     p.add_argument("--run-s", type=float, default=8.0, help="seconds a task processes")
+    p.add_argument("--asset-ready-s", type=float, default=1.0,
+                   help="seconds a material asset stays PROCESSING")
+    p.add_argument("--fetch-remote", action="store_true",
+                   help="also fetch input media from hosts other than loopback")
     p.set_defaults(func=cmd_emulator)
     return parser
 
