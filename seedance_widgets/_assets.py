@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._asset_sources import SourceBook
 from ._errors import (
     APIConnectionError,
     AssetFailedError,
@@ -62,8 +63,9 @@ T = TypeVar("T")
 class Asset(BaseModel):
     """One `SeedanceMaterialAsset`, as the contract defines it.
 
-    `uri` is what goes into an image input. `source_url` is the URL this client registered
-    (the API does not return it, so it is None for assets registered elsewhere).
+    `uri` is what goes into an image input. `source_url` is the URL it was registered from
+    when this machine registered it (the API does not return it; see `_asset_sources`), and
+    `thumbnail_url` the same for images.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -100,6 +102,11 @@ class Asset(BaseModel):
     @property
     def is_terminal(self) -> bool:
         return self.status != "PROCESSING"
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """A URL a browser can show for this asset: its source, for image materials."""
+        return self.source_url if self.asset_type == "Image" else None
 
 
 class AssetDeleted(BaseModel):
@@ -174,7 +181,10 @@ class AsyncAssets:
 
     def __init__(self, client: AsyncSeedanceClient) -> None:
         self._client = client
-        self._sources: dict[str, str] = {}  # id -> the URL this client registered
+        # id -> the URL it was registered from, kept in the data dir unless the client
+        # keeps no local files (journal=False).
+        self._sources = (SourceBook.default(client.server_label) if client.journal is not None
+                         else SourceBook(client.server_label, None))
 
     def _url(self, asset_id: str) -> str:
         return f"{PATH}/{quote(str(asset_id), safe='')}"
@@ -195,7 +205,7 @@ class AsyncAssets:
                            metadata=dict(metadata) if metadata is not None else None)
         data = await self._post(body.model_dump(exclude_none=True))
         asset = _asset(data, "create asset", source_url=url)
-        self._sources[asset.id] = url
+        self._sources.set(asset.id, url)
         return asset
 
     async def _post(self, body: dict[str, Any]) -> Any:
@@ -276,7 +286,7 @@ class AsyncAssets:
             raise ValueError("update needs at least one of: " + ", ".join(AssetUpdate.model_fields))
         data = await self._client._call("PUT", self._url(asset_id), body=body)
         if "asset_url" in body:
-            self._sources[asset_id] = body["asset_url"]
+            self._sources.set(asset_id, body["asset_url"])
         return self._typed(data, "update asset")
 
     async def delete(self, asset_id: str, *, project_name: str | None = None) -> AssetDeleted:

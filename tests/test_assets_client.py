@@ -239,3 +239,16 @@ async def test_uploaded_clip_is_fetched_by_the_emulator(tmp_path: Path) -> None:
         assert [h.method for h in public.hits if h.path == path] == ["GET"]
         assert all("authorization" not in h.headers and secret not in str(h.headers)
                    for h in public.hits)
+
+
+async def test_sources_and_thumbnails_outlive_the_client(emu: Emulator,
+                                                         media: MediaServer) -> None:
+    async with AsyncSeedanceClient(emu.api_key, emu.base_url) as first:  # keeps local files
+        made = await first.assets.create(media.url("red.png"), asset_name="kept")
+    async with AsyncSeedanceClient(emu.api_key, emu.base_url) as later:
+        await later.assets.wait_active(made.id, timeout=10)
+        listed = {a.id: a async for a in later.assets.list(status="ACTIVE")}
+        assert listed[made.id].thumbnail_url == media.url("red.png")
+        assert listed[made.id].asset_name == "kept"
+    async with AsyncSeedanceClient(emu.api_key, "http://127.0.0.1:1") as elsewhere:
+        assert elsewhere.assets._sources.get(made.id) is None  # per server

@@ -236,3 +236,11 @@ def test_hosts_beyond_loopback_are_not_fetched(client: httpx.Client) -> None:
     task = run(client, operation="reference-to-video",
                reference_images=["https://example.com/refs/product-front.png"])
     assert frames(task["bytes"])
+
+
+def test_the_render_cache_tells_inputs_apart(client: httpx.Client) -> None:
+    same = {"prompt": "cache", "seed": 99}
+    red = frames(run(client, image_url=data_url(png(RED)), **same)["bytes"])[0]
+    blue = frames(run(client, image_url=data_url(png(BLUE)), **same)["bytes"])[0]
+    assert close(region_mean(red, (0.2, 0.2, 0.8, 0.8)), RED)
+    assert close(region_mean(blue, (0.2, 0.2, 0.8, 0.8)), BLUE)
