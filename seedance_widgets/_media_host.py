@@ -18,6 +18,7 @@ import hashlib
 import mimetypes
 import os
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -196,6 +197,16 @@ class AsyncMedia:
         await asyncio.sleep(0)  # let the last progress call run before returning
         return url
 
+    async def upload_bytes(self, data: bytes, name: str, *,
+                           progress: ProgressCallback | None = None) -> str:
+        """`upload` for bytes in memory (a file dropped in the browser), published as `name`."""
+        if self.host is None:
+            raise MediaHostError(NO_HOST_HELP)
+        with tempfile.TemporaryDirectory(prefix="seedance-upload-") as tmp:
+            path = Path(tmp) / safe_name(name)
+            await asyncio.to_thread(path.write_bytes, data)
+            return await self.upload(path, progress=progress)
+
 
 class Media:
     """Blocking twin of `AsyncMedia` (`SeedanceClient.media`)."""
@@ -215,3 +226,7 @@ class Media:
     def upload(self, path: str | os.PathLike[str], *,
                progress: ProgressCallback | None = None) -> str:
         return self._run(self._aio.upload(path, progress=progress))
+
+    def upload_bytes(self, data: bytes, name: str, *,
+                     progress: ProgressCallback | None = None) -> str:
+        return self._run(self._aio.upload_bytes(data, name, progress=progress))

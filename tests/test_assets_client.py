@@ -193,6 +193,9 @@ async def test_media_upload_with_progress(tmp_path: Path, media: MediaServer) ->
             assert await client.media.upload(clip, progress=lambda s, t: again.append((s, t))
                                              ) == url
             assert again == [(clip.stat().st_size, clip.stat().st_size)]  # not re-sent
+            dropped = await client.media.upload_bytes(b"RIFF....WAVE", "voice note.wav")
+            assert dropped.endswith("/voice-note.wav")
+            assert httpx.get(dropped).content == b"RIFF....WAVE"
 
 
 async def test_no_media_host_says_what_to_configure(tmp_path: Path,
