@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--asset-ready-s", type=float, default=1.0,
                    help="seconds a material asset stays PROCESSING")
     p.add_argument("--fetch-remote", action="store_true",
-                   help="also fetch input media from hosts other than loopback")
+                   help="also fetch generation input media from hosts other than loopback")
     p.set_defaults(func=cmd_emulator)
     return parser
 

@@ -51,7 +51,6 @@ class App:
         self.store = store
         self.assets = assets
         self.references = References(assets, store.timings, fetch_remote=fetch_remote)
-        self.fetch_remote = fetch_remote
         self.catalog = catalog
         self.dice = dice
         self.faults = faults

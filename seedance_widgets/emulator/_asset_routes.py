@@ -73,14 +73,17 @@ def source_invalid(message: str) -> ApiFailure:
     return bad_request(message, param="asset_url", code="seedance_material_source_invalid")
 
 
-def fetch_source(url: str, asset_type: str, *, fetch_remote: bool) -> Media:
-    """Fetch and probe an asset's source, or 400 seedance_material_source_invalid."""
+def fetch_source(url: str, asset_type: str) -> Media:
+    """Fetch and probe an asset's source, or 400 seedance_material_source_invalid.
+
+    Registering a URL is an explicit request to fetch it, so any host is tried (generation
+    references, in contrast, are fetched beyond loopback only with `fetch_remote`)."""
     if not _HTTP_URL.match(url):
         raise bad_request("asset_url: must be a publicly reachable http(s) URL",
                           param="asset_url", code="invalid_url")
     kind = KIND_OF_TYPE[asset_type]
     try:
-        data = fetch(url, limit=min(MAX_FETCH_BYTES, MAX_BYTES[kind]), fetch_remote=fetch_remote)
+        data = fetch(url, limit=min(MAX_FETCH_BYTES, MAX_BYTES[kind]), fetch_remote=True)
         media = probe(kind, data, name_of(url))
     except MediaError as exc:
         raise source_invalid(f"asset_url: {exc}") from None
@@ -92,21 +95,20 @@ def fetch_source(url: str, asset_type: str, *, fetch_remote: bool) -> Media:
     return media
 
 
-def create(store: AssetStore, key: int, raw: bytes, catalog: Catalog, *,
-           fetch_remote: bool) -> dict[str, Any]:
+def create(store: AssetStore, key: int, raw: bytes, catalog: Catalog) -> dict[str, Any]:
     body = _validated(_Create, json_object(raw), catalog)
     assert isinstance(body, _Create)
     if body.library_type == "liveness_face" and not body.group_id:
         raise bad_request("group_id: required for liveness_face materials (the group mapped "
                           "from a verified real-person check)", param="group_id",
                           code="missing_group_id")
-    media = fetch_source(body.asset_url, body.asset_type, fetch_remote=fetch_remote)
+    media = fetch_source(body.asset_url, body.asset_type)
     asset = store.create(key, body.model_dump(exclude={"asset_url"}), media)
     return store.body(asset)
 
 
-def update(store: AssetStore, key: int, asset_id: str, raw: bytes, catalog: Catalog, *,
-           fetch_remote: bool) -> dict[str, Any]:
+def update(store: AssetStore, key: int, asset_id: str, raw: bytes, catalog: Catalog
+           ) -> dict[str, Any]:
     data = json_object(raw)
     if not data:
         raise bad_request("request body must set at least one field", code="empty_update")
@@ -116,7 +118,7 @@ def update(store: AssetStore, key: int, asset_id: str, raw: bytes, catalog: Cata
     media = None
     asset_type = body.asset_type or current.asset_type
     if body.asset_url is not None:
-        media = fetch_source(body.asset_url, asset_type, fetch_remote=fetch_remote)
+        media = fetch_source(body.asset_url, asset_type)
     elif body.asset_type is not None and body.asset_type != current.asset_type:
         raise bad_request("asset_type can change only together with a new asset_url",
                           param="asset_type", code="asset_type_mismatch")

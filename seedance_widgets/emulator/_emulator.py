@@ -48,8 +48,9 @@ class Emulator:
         """`state_dir` keeps tasks, assets and results on disk, so a new Emulator on the same
         folder (a restarted kernel in demo mode) carries on with them.
 
-        Input media are fetched from loopback URLs (and `data:` / `asset://`); `fetch_remote`
-        lets the emulator fetch other hosts too (material sources, reference media)."""
+        A generation's input media are fetched from loopback URLs (and `data:` / `asset://`);
+        `fetch_remote` lets the emulator fetch them from other hosts too. Material asset
+        sources are fetched from any host."""
         keys = tuple(api_keys)
         if not keys or any(not isinstance(k, str) or not k.strip() for k in keys):
             raise ValueError("api_keys must be one or more non-empty strings")

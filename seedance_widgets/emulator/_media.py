@@ -1,9 +1,10 @@
 """Fetching and checking input media: what the emulator learns about an image, video or audio.
 
-The emulator fetches what it can reach without leaving the machine: loopback `http(s)` URLs
-(a local media host, another emulator result) and `data:` URLs. Other hosts are fetched only
-when the emulator was started with `fetch_remote=True`, so tests and offline demos never make
-non-loopback traffic. Nothing it sends carries a credential.
+A generation's references are fetched when they are loopback `http(s)` URLs (a local media
+host, another emulator result) or `data:` URLs; other hosts only when the emulator was started
+with `fetch_remote=True`, so tests and offline demos never leave the machine. A material
+asset's source is fetched from wherever it is (registering a URL asks for exactly that).
+Nothing the emulator sends carries a credential.
 
 Probing decodes for real: an image must open and load with Pillow, a video must have a
 decodable video stream and an audio file a decodable audio stream (PyAV).
@@ -103,7 +104,9 @@ def fetch(url: str, *, limit: int = MAX_FETCH_BYTES, fetch_remote: bool = False)
             raise MediaError("redirected to a host the emulator does not fetch")
 
     try:
-        with httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True, trust_env=False,
+        # Proxy settings matter only off the machine.
+        with httpx.Client(timeout=FETCH_TIMEOUT_S, follow_redirects=True,
+                          trust_env=not is_loopback(url),
                           headers={"User-Agent": f"SeedanceEmulator/{__version__} (media)"},
                           event_hooks={"request": [check_hop]}) as client, \
                 client.stream("GET", url) as resp:

@@ -238,8 +238,7 @@ class Handler(BaseHTTPRequestHandler):
     def _asset_create(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                       raw: bytes) -> Reply:
         app = self.server.app
-        return Reply(201, asset_routes.create(app.assets, key, raw, app.catalog,
-                                              fetch_remote=app.fetch_remote))
+        return Reply(201, asset_routes.create(app.assets, key, raw, app.catalog))
 
     def _asset_list(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                     raw: bytes) -> Reply:
@@ -254,8 +253,7 @@ class Handler(BaseHTTPRequestHandler):
     def _asset_update(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                       raw: bytes) -> Reply:
         app = self.server.app
-        return Reply(200, asset_routes.update(app.assets, key, params["id"], raw, app.catalog,
-                                              fetch_remote=app.fetch_remote))
+        return Reply(200, asset_routes.update(app.assets, key, params["id"], raw, app.catalog))
 
     def _asset_delete(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                       raw: bytes) -> Reply:
