@@ -68,7 +68,7 @@ class Asset(BaseModel):
     `thumbnail_url` the same for images.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
 
     id: str = Field(min_length=1)
     object: Literal["seedance.material_asset"]
@@ -112,7 +112,7 @@ class Asset(BaseModel):
 class AssetDeleted(BaseModel):
     """`SeedanceMaterialAssetDeleteResponse`."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
     deleted: bool
     id: str
 
@@ -120,7 +120,7 @@ class AssetDeleted(BaseModel):
 class AssetCreate(BaseModel):
     """`SeedanceMaterialAssetCreateRequest`, checked before anything is sent."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     asset_url: str = Field(pattern=r"^https?://[^\s/?#]+[^\s]*$")
     asset_name: str | None = Field(default=None, min_length=1, max_length=128)
@@ -140,7 +140,7 @@ class AssetCreate(BaseModel):
 class AssetUpdate(BaseModel):
     """`SeedanceMaterialAssetUpdateRequest`: at least one field."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     asset_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+[^\s]*$")
     asset_name: str | None = Field(default=None, min_length=1, max_length=128)
