@@ -199,6 +199,10 @@ def test_list_filters_and_pages(emu: Emulator, media: MediaServer) -> None:
             if token is None:
                 break
         assert pages == [ids[::-1][:2], ids[::-1][2:]]  # newest first, the other project apart
+        # A group holds one library type: the contract's 409 mapping conflict.
+        r = c.post(ASSETS, json={"asset_url": media.url("red.png"), "group_id": "group-x"})
+        assert r.status_code == 409 and r.json()["error"]["param"] == "group_id"
+        check_response(ASSETS, "post", 409, r.json())
         p2 = c.get(ASSETS, params={"project_name": "p2", "library_type": "liveness_face",
                                    "group_id": "group-x"}).json()
         assert [a["id"] for a in p2["assets"]] == [other]

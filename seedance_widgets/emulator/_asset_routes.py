@@ -26,7 +26,7 @@ from ._assets import (
     STATUSES,
     AssetStore,
 )
-from ._errors import ApiFailure, bad_request, json_object, validation_failure
+from ._errors import ApiFailure, bad_request, fail, json_object, validation_failure
 from ._media import MAX_FETCH_BYTES, Media, MediaError, fetch, name_of, probe
 
 MIN_SIDE_PX, MAX_SIDE_PX = 300, 6000
@@ -102,6 +102,12 @@ def create(store: AssetStore, key: int, raw: bytes, catalog: Catalog) -> dict[st
         raise bad_request("group_id: required for liveness_face materials (the group mapped "
                           "from a verified real-person check)", param="group_id",
                           code="missing_group_id")
+    held = store.group_library(key, body.group_id) if body.group_id else None
+    if held is not None and held != body.library_type:
+        raise fail(409, "invalid_request_error",
+                   f"group {body.group_id} holds {held} materials; it cannot take "
+                   f"{body.library_type} ones", code="seedance_material_group_conflict",
+                   param="group_id")
     media = fetch_source(body.asset_url, body.asset_type)
     asset = store.create(key, body.model_dump(exclude={"asset_url"}), media)
     return store.body(asset)

@@ -208,6 +208,14 @@ class AssetStore:
             asset = self._assets.get(asset_id)
         return asset if asset is not None and asset.key_index == key_index else None
 
+    def group_library(self, key_index: int, group_id: str) -> str | None:
+        """The library type a group already holds for this key, if any."""
+        with self._lock:
+            for asset in self._assets.values():
+                if asset.key_index == key_index and asset.group_id == group_id:
+                    return asset.library_type
+        return None
+
     def find_auto(self, key_index: int, digest: str) -> Asset | None:
         """The asset an earlier generation prepared from the same inline image."""
         with self._lock:
