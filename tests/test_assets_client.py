@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ def make(emu: Emulator, **kw: Any) -> AsyncSeedanceClient:
 
 
 def asset_gets(emu: Emulator) -> int:
+    """List requests answered so far (the log entry lands just after the answer is sent)."""
+    time.sleep(0.2)
     return sum(1 for e in emu.request_log if e.method == "GET"
                and e.path == "/v1/videos/assets")
 
@@ -126,6 +129,7 @@ async def test_create_waits_for_preparing_materials_then_resends(media: MediaSer
         async with make(emu) as client:
             task = await client.create(model="seedance-2.0-fast", prompt="inline image",
                                        image_url=data_url(png(BLUE, (64, 48))), duration=4)
+            time.sleep(0.2)  # the log entry of the last answer lands just after it is sent
             posts = [e.status for e in emu.request_log if e.path == "/v1/videos/generations"]
             assert posts[0] == 409 and posts[-1] == 200 and emu.task_count() == 1
             assert any(e.path.startswith("/v1/videos/assets/") for e in emu.request_log)
