@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import history  # the package, callable: history() lists every task, oldest first
+from ._assets import Asset, AssetDeleted, AsyncAssets
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._client import AsyncSeedanceClient, CancelResult
 from ._demo import connect, connect_sync
@@ -20,12 +21,16 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AssetError,
+    AssetFailedError,
+    AssetTimeoutError,
     AuthenticationError,
     BadRequestError,
     BudgetExceededError,
     ConflictError,
     HistoryError,
     MaterialPreparingError,
+    MediaHostError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -39,6 +44,7 @@ from ._errors import (
     TaskNotRecordedError,
     TaskTimeoutError,
 )
+from ._media_host import FsspecMediaHost, MediaHost
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
@@ -71,6 +77,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AmbiguousSubmitError",
+    "Asset",
+    "AssetDeleted",
+    "AssetError",
+    "AssetFailedError",
+    "AssetTimeoutError",
+    "AsyncAssets",
     "AsyncSeedanceClient",
     "AuthenticationError",
     "BadRequestError",
@@ -78,6 +90,7 @@ __all__ = [
     "CancelResult",
     "Catalog",
     "ConflictError",
+    "FsspecMediaHost",
     "Gallery",
     "History",
     "HistoryEntry",
@@ -86,6 +99,8 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "MaterialPreparingError",
+    "MediaHost",
+    "MediaHostError",
     "ModelSpec",
     "NotFoundError",
     "PaymentRequiredError",

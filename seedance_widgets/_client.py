@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ._assets import DEFAULT_ASSET_WAIT, MATERIAL_HOLD_S, AsyncAssets, may_prepare_materials
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._errors import (
     AmbiguousSubmitError,
@@ -52,6 +53,7 @@ from ._errors import (
     register_secret,
 )
 from ._home import data_dir
+from ._media_host import AsyncMedia, FsspecMediaHost, MediaHost
 from ._request import VideoRequest
 from ._retry import RETRYABLE_STATUS, RetryPolicy, server_wait
 from ._schedule import PollSchedule
@@ -108,6 +110,7 @@ class AsyncSeedanceClient:
         server_label: str | None = None,
         rng: random.Random | None = None,
         poll_concurrency: int = 8,
+        media_host: MediaHost | None = None,
     ) -> None:
         key = api_key or os.environ.get(KEY_ENV)
         if not key:
@@ -142,6 +145,11 @@ class AsyncSeedanceClient:
         # Hundreds of watched tasks wake together; answering them all in one loop turn froze a
         # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs in flight spreads it.
         self._poll_slots = asyncio.Semaphore(max(1, poll_concurrency))
+        # Resources as attributes: material assets, and the media host for local files
+        # (from SEEDANCE_MEDIA_HOST when none is given).
+        self.assets = AsyncAssets(self)
+        self.media = AsyncMedia(media_host if media_host is not None
+                                else FsspecMediaHost.from_env())
 
     @property
     def journal(self) -> History | None:
@@ -191,13 +199,15 @@ class AsyncSeedanceClient:
             raise APITimeoutError("the wait's deadline would pass before the next retry")
         await asyncio.sleep(seconds)
 
-    async def _call(self, method: str, url: str, *, deadline: float | None = None) -> Any:
-        """GET/DELETE with retries on 408, 429, 5xx, transport errors and unreadable bodies."""
+    async def _call(self, method: str, url: str, *, deadline: float | None = None,
+                    body: Any = None) -> Any:
+        """GET/PUT/DELETE with retries on 408, 429, 5xx, transport errors and unreadable
+        bodies (only idempotent calls come here: a retry cannot do anything twice)."""
         last: Exception | None = None
         for attempt in range(self.retry.max_attempts):
             wait: float | None = None
             try:
-                resp = await self._http.request(method, url)
+                resp = await self._http.request(method, url, json=body)
             except httpx.TimeoutException as exc:
                 last = APITimeoutError(f"{method} {url}: timed out ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -224,17 +234,26 @@ class AsyncSeedanceClient:
         raise last
 
     # ------------------------------------------------------------------ create
-    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
-                     **fields: Any) -> Task:
-        """Submit one generation. Never resent if it may have reached the server."""
+    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /, *,
+                     material_wait: float = DEFAULT_ASSET_WAIT, **fields: Any) -> Task:
+        """Submit one generation. Never resent if it may have reached the server.
+
+        A 409 seedance_material_preparing (an image material not yet ACTIVE) waits until
+        the materials it names are ACTIVE, then resends, for at most `material_wait` s."""
         req = self._coerce(request, fields)
+        material_deadline = time.monotonic() + material_wait
+        # The API may hold this create up to 60 s while it prepares image materials.
+        post_timeout = (httpx.Timeout(max(self._timeout, MATERIAL_HOLD_S + 15),
+                                      connect=self._timeout)
+                        if may_prepare_materials(req) else httpx.USE_CLIENT_DEFAULT)
         body = req.to_body()
         attempt_id = uuid.uuid4().hex
         await self._recorder.intent(attempt_id, body, req.fingerprint())
         for attempt in range(self.retry.max_attempts):
             sent_at = dt.datetime.now(dt.UTC)
             try:
-                resp = await self._http.post("/v1/videos/generations", json=body)
+                resp = await self._http.post("/v1/videos/generations", json=body,
+                                             timeout=post_timeout)
             except _NOT_SENT as exc:
                 if attempt + 1 >= self.retry.max_attempts:
                     self._recorder.never_sent(attempt_id)
@@ -254,7 +273,10 @@ class AsyncSeedanceClient:
             if resp.status_code >= 500 or resp.status_code == 408:
                 raise self._ambiguous(req, sent_at, f"HTTP {resp.status_code}", attempt_id)
             error = self._api_error(resp, data)
-            if not isinstance(error, RateLimitError | MaterialPreparingError):
+            if isinstance(error, MaterialPreparingError):
+                await self.assets.wait_preparing(error, deadline=material_deadline)
+                continue
+            if not isinstance(error, RateLimitError):
                 self._recorder.refused(attempt_id, resp.status_code)
                 raise error
             wait = error.retry_after
