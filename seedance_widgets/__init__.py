@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import history  # the package, callable: history() lists every task, oldest first
+from ._assets import Asset, AssetDeleted, AsyncAssets
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._client import AsyncSeedanceClient, CancelResult
 from ._demo import connect, connect_sync
@@ -19,11 +21,16 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AssetError,
+    AssetFailedError,
+    AssetTimeoutError,
     AuthenticationError,
     BadRequestError,
     BudgetExceededError,
     ConflictError,
+    HistoryError,
     MaterialPreparingError,
+    MediaHostError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -34,14 +41,16 @@ from ._errors import (
     TaskCancelledError,
     TaskError,
     TaskFailedError,
+    TaskNotRecordedError,
     TaskTimeoutError,
 )
-from ._journal import Journal, JournalEntry, history
+from ._media_host import FsspecMediaHost, MediaHost
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
 from ._sync import SeedanceClient
 from ._task import TERMINAL_STATES, Task, display_status, normalize_status
+from .history import History, HistoryEntry, HistoryPage, Journal, JournalEntry
 
 if TYPE_CHECKING:
     from .widgets import Gallery, SeedancePanel, TaskWidget
@@ -65,6 +74,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AmbiguousSubmitError",
+    "Asset",
+    "AssetDeleted",
+    "AssetError",
+    "AssetFailedError",
+    "AssetTimeoutError",
+    "AsyncAssets",
     "AsyncSeedanceClient",
     "AuthenticationError",
     "BadRequestError",
@@ -72,10 +87,17 @@ __all__ = [
     "CancelResult",
     "Catalog",
     "ConflictError",
+    "FsspecMediaHost",
     "Gallery",
+    "History",
+    "HistoryEntry",
+    "HistoryError",
+    "HistoryPage",
     "Journal",
     "JournalEntry",
     "MaterialPreparingError",
+    "MediaHost",
+    "MediaHostError",
     "ModelSpec",
     "NotFoundError",
     "PaymentRequiredError",
@@ -92,6 +114,7 @@ __all__ = [
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
+    "TaskNotRecordedError",
     "TaskTimeoutError",
     "TaskWidget",
     "VideoRequest",

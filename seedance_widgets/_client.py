@@ -3,8 +3,9 @@
 Money rules, enforced here and nowhere else:
 - A create is resent only when it provably never reached the server (no connection was made),
   or when the server explicitly said "not now" (429, 409 seedance_material_preparing).
-  Anything ambiguous raises `AmbiguousSubmitError` and is journaled, never retried.
-- Every created task is journaled (fsync'd) before `create` returns.
+  Anything ambiguous raises `AmbiguousSubmitError` and is recorded, never retried.
+- Every create is recorded in the history (fsync'd) before the POST, and its answer before
+  `create` returns (see `history/_recorder.py` for what a failed write means).
 - The bearer token goes only to the API origin: status URLs on another origin are ignored, and
   result downloads use a second HTTP client that has no Authorization header.
 """
@@ -28,6 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ._assets import DEFAULT_ASSET_WAIT, MATERIAL_HOLD_S, AsyncAssets, may_prepare_materials
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._errors import (
     AmbiguousSubmitError,
@@ -35,6 +37,7 @@ from ._errors import (
     APIError,
     APITimeoutError,
     ConflictError,
+    HistoryError,
     MaterialPreparingError,
     NotFoundError,
     PermissionDeniedError,
@@ -49,12 +52,15 @@ from ._errors import (
     redact,
     register_secret,
 )
-from ._journal import Journal, data_dir
+from ._home import data_dir
+from ._media_host import AsyncMedia, FsspecMediaHost, MediaHost
 from ._request import VideoRequest
 from ._retry import RETRYABLE_STATUS, RetryPolicy, server_wait
 from ._schedule import PollSchedule
 from ._task import Task
 from ._version import __version__
+from .history import History
+from .history._recorder import Recorder
 
 log = logging.getLogger("seedance_widgets")
 
@@ -98,11 +104,13 @@ class AsyncSeedanceClient:
         download_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        journal: Journal | Literal[False] | None = None,
+        history: History | Literal[False] | None = None,
+        journal: History | Literal[False] | None = None,
         catalog: Catalog | None = None,
         server_label: str | None = None,
         rng: random.Random | None = None,
         poll_concurrency: int = 8,
+        media_host: MediaHost | None = None,
     ) -> None:
         key = api_key or os.environ.get(KEY_ENV)
         if not key:
@@ -116,7 +124,10 @@ class AsyncSeedanceClient:
         self.server_label = server_label or self.base_url
         self.retry = retry or RetryPolicy()
         self.catalog = catalog or default_catalog()
-        self.journal: Journal | None = (None if journal is False else journal or Journal())
+        # `journal=` is the old name of `history=`; False runs without a history.
+        chosen = history if history is not None else journal
+        self.history: History | None = None if chosen is False else (chosen or History())
+        self._recorder = Recorder(self.history, self.server_label)
         self._rng = rng or random.Random()
         self._timeout = timeout
         self._http = httpx.AsyncClient(
@@ -134,7 +145,16 @@ class AsyncSeedanceClient:
         # Hundreds of watched tasks wake together; answering them all in one loop turn froze a
         # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs in flight spreads it.
         self._poll_slots = asyncio.Semaphore(max(1, poll_concurrency))
-        self._journaled: dict[str, tuple[Any, ...]] = {}
+        # Resources as attributes: material assets, and the media host for local files
+        # (from SEEDANCE_MEDIA_HOST when none is given).
+        self.assets = AsyncAssets(self)
+        self.media = AsyncMedia(media_host if media_host is not None
+                                else FsspecMediaHost.from_env())
+
+    @property
+    def journal(self) -> History | None:
+        """The old name of `history`."""
+        return self.history
 
     @property
     def demo(self) -> bool:
@@ -179,13 +199,15 @@ class AsyncSeedanceClient:
             raise APITimeoutError("the wait's deadline would pass before the next retry")
         await asyncio.sleep(seconds)
 
-    async def _call(self, method: str, url: str, *, deadline: float | None = None) -> Any:
-        """GET/DELETE with retries on 408, 429, 5xx, transport errors and unreadable bodies."""
+    async def _call(self, method: str, url: str, *, deadline: float | None = None,
+                    body: Any = None) -> Any:
+        """GET/PUT/DELETE with retries on 408, 429, 5xx, transport errors and unreadable
+        bodies (only idempotent calls come here: a retry cannot do anything twice)."""
         last: Exception | None = None
         for attempt in range(self.retry.max_attempts):
             wait: float | None = None
             try:
-                resp = await self._http.request(method, url)
+                resp = await self._http.request(method, url, json=body)
             except httpx.TimeoutException as exc:
                 last = APITimeoutError(f"{method} {url}: timed out ({type(exc).__name__})")
             except httpx.TransportError as exc:
@@ -212,21 +234,29 @@ class AsyncSeedanceClient:
         raise last
 
     # ------------------------------------------------------------------ create
-    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
-                     **fields: Any) -> Task:
-        """Submit one generation. Never resent if it may have reached the server."""
+    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /, *,
+                     material_wait: float = DEFAULT_ASSET_WAIT, **fields: Any) -> Task:
+        """Submit one generation. Never resent if it may have reached the server.
+
+        A 409 seedance_material_preparing (an image material not yet ACTIVE) waits until
+        the materials it names are ACTIVE, then resends, for at most `material_wait` s."""
         req = self._coerce(request, fields)
+        material_deadline = time.monotonic() + material_wait
+        # The API may hold this create up to 60 s while it prepares image materials.
+        post_timeout = (httpx.Timeout(max(self._timeout, MATERIAL_HOLD_S + 15),
+                                      connect=self._timeout)
+                        if may_prepare_materials(req) else httpx.USE_CLIENT_DEFAULT)
         body = req.to_body()
         attempt_id = uuid.uuid4().hex
-        if self.journal is not None:
-            self.journal.submitting(attempt=attempt_id, server=self.server_label, request=body,
-                                    fingerprint=req.fingerprint())
+        await self._recorder.intent(attempt_id, body, req.fingerprint())
         for attempt in range(self.retry.max_attempts):
             sent_at = dt.datetime.now(dt.UTC)
             try:
-                resp = await self._http.post("/v1/videos/generations", json=body)
+                resp = await self._http.post("/v1/videos/generations", json=body,
+                                             timeout=post_timeout)
             except _NOT_SENT as exc:
                 if attempt + 1 >= self.retry.max_attempts:
+                    self._recorder.never_sent(attempt_id)
                     raise APIConnectionError(
                         f"could not connect to {self.base_url}: {exc}") from None
                 await asyncio.sleep(self.retry.backoff(attempt, self._rng))
@@ -238,21 +268,22 @@ class AsyncSeedanceClient:
                 if not isinstance(data, dict) or not (data.get("id") or data.get("task_id")):
                     raise self._ambiguous(req, sent_at, "unreadable create answer", attempt_id)
                 task = Task.from_response(data, request=req)
-                if self.journal is not None:
-                    self.journal.created(task_id=task.id, server=self.server_label, request=body,
-                                         fingerprint=req.fingerprint(), status=task.status,
-                                         attempt=attempt_id)
-                    self._journaled[task.id] = _journal_state(task)
+                await self._recorder.created(task, attempt_id, body, req.fingerprint())
                 return task
             if resp.status_code >= 500 or resp.status_code == 408:
                 raise self._ambiguous(req, sent_at, f"HTTP {resp.status_code}", attempt_id)
             error = self._api_error(resp, data)
-            if not isinstance(error, RateLimitError | MaterialPreparingError):
+            if isinstance(error, MaterialPreparingError):
+                await self.assets.wait_preparing(error, deadline=material_deadline)
+                continue
+            if not isinstance(error, RateLimitError):
+                self._recorder.refused(attempt_id, resp.status_code)
                 raise error
             wait = error.retry_after
             if wait is None:
                 wait = max(1.0, self.retry.backoff(attempt + 1, self._rng))
             if wait > self.retry.max_server_wait or attempt + 1 >= self.retry.max_attempts:
+                self._recorder.refused(attempt_id, resp.status_code)
                 raise error
             log.info("create refused for now (%s); retrying in %.1fs", error.code or
                      error.status_code, wait)
@@ -269,10 +300,7 @@ class AsyncSeedanceClient:
     def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str,
                    attempt_id: str) -> AmbiguousSubmitError:
         err = AmbiguousSubmitError(req, sent_at, cause)
-        if self.journal is not None:
-            self.journal.ambiguous(server=self.server_label, request=req.to_body(),
-                                   fingerprint=err.fingerprint, sent_at=sent_at.isoformat(),
-                                   cause=cause, attempt=attempt_id)
+        self._recorder.ambiguous(attempt_id, req.to_body(), err.fingerprint, sent_at, cause)
         log.warning("%s", err)
         return err
 
@@ -305,19 +333,6 @@ class AsyncSeedanceClient:
                                         deadline=deadline)
         return Task.from_response(data, previous=current)
 
-    def _journal_snapshot(self, task: Task) -> None:
-        """Append the task's state to the journal when it changed since we last wrote it."""
-        if self.journal is None:
-            return
-        state = _journal_state(task)
-        if self._journaled.get(task.id) == state:
-            return
-        self._journaled[task.id] = state
-        self.journal.update(task.id, status=task.status, progress=task.progress,
-                            video_url=task.video_url, last_frame_url=task.last_frame_url,
-                            error=task.error.message if task.error else None,
-                            cancelled=task.cancelled or None, cost_usd=task.cost_usd)
-
     async def cancel(self, task: TaskRef) -> CancelResult:
         """Cancel a task that is still queued. The outcome says what happened."""
         current = task if isinstance(task, Task) else Task(id=str(task))
@@ -339,7 +354,7 @@ class AsyncSeedanceClient:
                 return CancelResult("unsupported", current, f"not cancellable: {exc.message}")
             raise
         snapshot = Task.from_response(data, previous=current)
-        self._journal_snapshot(snapshot)
+        self._recorder.snapshot(snapshot)
         return CancelResult("cancelled" if snapshot.cancelled else "not_cancellable", snapshot,
                             "cancelled" if snapshot.cancelled else snapshot.status)
 
@@ -354,7 +369,7 @@ class AsyncSeedanceClient:
         deadline = None if timeout is None else start + timeout
         offset = _age(current)
         schedule = schedule or PollSchedule()
-        self._journal_snapshot(current)  # a task that ended unwatched is recorded too
+        self._recorder.snapshot(current)  # a task that ended unwatched is recorded too
         # The schedule sees each snapshot as soon as it arrives, so the ETA it carries
         # already counts that snapshot's progress.
         delay = schedule.next_delay(offset, current.status, current.progress)
@@ -379,7 +394,7 @@ class AsyncSeedanceClient:
             eta = schedule.eta(elapsed)
             if eta is not None and not current.is_terminal:
                 current = current.model_copy(update={"eta_seconds": eta})
-            self._journal_snapshot(current)
+            self._recorder.snapshot(current)
             yield current
 
     async def wait(self, task: TaskRef, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT,
@@ -441,8 +456,7 @@ class AsyncSeedanceClient:
             "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         dest.with_name(dest.name + ".json").write_text(json.dumps(sidecar, indent=2))
-        if self.journal is not None:
-            self.journal.update(current.id, local_path=str(dest.resolve()))
+        self._recorder.saved(current.id, dest.resolve(), digest)
         return dest
 
     async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024) -> bytes:
@@ -521,29 +535,27 @@ class AsyncSeedanceClient:
         return await self._call("GET", f"/v1/models/{quote(model_id, safe='')}/pricing")
 
     async def resume_unfinished(self) -> list[Task]:
-        """Fresh snapshots of this server's journaled tasks that had not ended."""
-        if self.journal is None:
+        """Fresh snapshots of this server's recorded tasks that had not ended."""
+        store = self._recorder.store
+        if store is None:
             return []
         out = []
-        for entry in self.journal.unfinished():
-            if entry.server != self.server_label:
-                continue
-            req = _request_or_none(entry.request, self.catalog)
+        for entry in store.unfinished(server=self.server_label):
+            try:
+                req = _request_or_none(store.full_request(entry), self.catalog)
+            except HistoryError:  # an input file went missing: follow it without its request
+                req = None
             try:
                 snapshot = await self.get(Task(id=entry.id, request=req))
-                self._journal_snapshot(snapshot)
+                self._recorder.snapshot(snapshot)
                 out.append(snapshot)
             except (NotFoundError, PermissionDeniedError) as exc:
-                log.warning("journaled task %s is gone: %s", entry.id, exc)
+                log.warning("recorded task %s is gone: %s", entry.id, exc)
         return out
 
 
 class _Expired(Exception):
     pass
-
-
-def _journal_state(task: Task) -> tuple[Any, ...]:
-    return (task.status, task.progress, task.video_url, task.cancelled)
 
 
 def _checked_result_url(url: str) -> str:

@@ -13,10 +13,16 @@
     ├── APIConnectionError          the network failed (APITimeoutError: it timed out)
     ├── AmbiguousSubmitError        a create may or may not have reached the server; never resent
     ├── BudgetExceededError         a submit would cross the session budget
-    └── TaskError                   about one task
-        ├── TaskFailedError, TaskCancelledError
-        ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
-        └── ResultExpiredError      the result URL no longer answers
+    ├── HistoryError                the task history cannot be read or written (`kind` says why)
+    ├── TaskError                   about one task
+    │   ├── TaskFailedError, TaskCancelledError
+    │   ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
+    │   ├── TaskNotRecordedError    created on the server, but the history could not record it
+    │   └── ResultExpiredError      the result URL no longer answers
+    ├── AssetError                  about one material asset
+    │   ├── AssetFailedError        it ended FAILED (error_message) or was deleted
+    │   └── AssetTimeoutError       still PROCESSING at the wait's deadline
+    └── MediaHostError              a local file could not be published on the media host
 
 Messages come from the server or from us; `redact` strips the API key from both, because a
 server may echo a header back and exceptions end up in notebooks and logs.
@@ -28,6 +34,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._assets import Asset
     from ._request import VideoRequest
     from ._task import Task
 
@@ -187,6 +194,16 @@ class BudgetExceededError(SeedanceError):
     pass
 
 
+class HistoryError(SeedanceError):
+    """The task history cannot be used. `kind` is one of `read-only`, `full`, `locked`,
+    `corrupt`, `newer-schema`, `missing` or `io`; `path` is the file or folder concerned."""
+
+    def __init__(self, message: str, *, kind: str = "io", path: str | None = None) -> None:
+        self.kind = kind
+        self.path = path
+        super().__init__(message)
+
+
 class TaskError(SeedanceError):
     def __init__(self, message: str, task: Task | None = None) -> None:
         self.task = task
@@ -205,5 +222,36 @@ class TaskTimeoutError(TaskError):
     pass
 
 
+class TaskNotRecordedError(TaskError):
+    """The server created the task (it runs, and may be charged), but the history could not
+    record it. `task` and `task_id` are how to follow it: `client.wait(err.task)`."""
+
+    def __init__(self, task: Task, reason: str) -> None:
+        self.task_id = task.id
+        super().__init__(
+            f"task {task.id} was created on the server (it runs and may be charged) but could "
+            f"not be recorded in the history: {reason}. Keep this id; follow the task with "
+            f"client.wait({task.id!r})", task)
+        self.task: Task = task
+
+
 class ResultExpiredError(TaskError):
+    pass
+
+
+class AssetError(SeedanceError):
+    def __init__(self, message: str, asset: Asset | None = None) -> None:
+        self.asset = asset
+        super().__init__(message)
+
+
+class AssetFailedError(AssetError):
+    pass
+
+
+class AssetTimeoutError(AssetError):
+    pass
+
+
+class MediaHostError(SeedanceError):
     pass

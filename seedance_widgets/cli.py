@@ -11,14 +11,16 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from . import _cli_tasks
 from ._catalog import OPERATIONS, default_catalog
+from ._cli_media import LocalInputs, add_media_arguments
 from ._demo import DEMO_NOTICE, connect
 from ._errors import SeedanceError, TaskTimeoutError
-from ._journal import Journal
 from ._pricing import estimate_price
 from ._request import VideoRequest
 from ._sizes import ASPECT_RATIOS, RESOLUTIONS
 from ._task import Task
+from .history import History
 
 CONFIRM_ABOVE_USD = 0.50
 
@@ -34,16 +36,18 @@ def add_request_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, help="default adaptive")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-audio", action="store_true", help="ask for a silent video")
-    p.add_argument("--image", help="first-frame image URL (image-to-video)")
+    p.add_argument("--image", help="first-frame image URL or file (image-to-video)")
     p.add_argument("--start-image", help="first frame (start-end-to-video)")
     p.add_argument("--end-image", help="last frame (start-end-to-video)")
-    p.add_argument("--reference", action="append", default=[], metavar="URL",
-                   help="reference image URL (reference-to-video); repeatable")
-    p.add_argument("--reference-video", action="append", default=[], metavar="URL")
-    p.add_argument("--reference-audio", action="append", default=[], metavar="URL")
-    p.add_argument("--video", help="input video URL (video-to-video)")
+    p.add_argument("--reference", action="append", default=[], metavar="URL|PATH",
+                   help="reference image URL, or a local image/video/audio file "
+                        "(reference-to-video); repeatable")
+    p.add_argument("--reference-video", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--reference-audio", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--video", help="input video URL or file (video-to-video)")
     p.add_argument("--task-id", help="earlier task to extend (video-extension)")
     p.add_argument("--last-frame", action="store_true", help="also return the last frame")
+    add_media_arguments(p)
 
 
 def request_from_args(a: argparse.Namespace) -> VideoRequest:
@@ -65,7 +69,7 @@ def format_validation_error(err: ValidationError) -> str:
 
 
 def cmd_estimate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
+    req = request_from_args(LocalInputs(a, uploading=False).placeholders())
     est = estimate_price(req)
     print(f"{req.model} {req.operation}: {est.label()}")
     for note in est.assumptions:
@@ -112,8 +116,13 @@ def _confirm(question: str) -> bool:
 
 
 async def _generate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
-    async with connect() as client:
+    local = LocalInputs(a)  # local files are uploaded only once the price is accepted
+    req = request_from_args(local.placeholders())
+    history = History()
+    if not history.available:
+        print(history.problem, file=sys.stderr)  # said once, here; the run goes on unrecorded
+    async with connect(history=history if history.available else False,
+                       media_host=local.host) as client:
         est = estimate_price(req, catalog=client.catalog)
         print(f"{req.model} {req.operation}: {est.label()}")
         for note in est.assumptions:
@@ -127,6 +136,8 @@ async def _generate(a: argparse.Namespace) -> int:
                 print(f"not submitted: the price {why}; pass --yes to submit without asking",
                       file=sys.stderr)
                 return 3
+        if local.files:
+            req = request_from_args(await local.publish(client))
         task = await client.create(req)
         print(f"task {task.id} created")
         try:
@@ -148,39 +159,14 @@ def cmd_generate(a: argparse.Namespace) -> int:
     return asyncio.run(_generate(a))
 
 
-def cmd_tasks(a: argparse.Namespace) -> int:
-    journal = Journal()
-    entries = journal.entries()
-    unresolved = journal.unresolved_submits()
-    if unresolved:
-        # Each may have made a paid task: say so before anything else.
-        print(f"{len(unresolved)} create request(s) were sent but never answered; the server "
-              "may have made these tasks. Look for them before submitting again:")
-        for rec in unresolved[-a.limit:]:
-            prompt = str((rec.get("request") or {}).get("prompt", ""))[:50]
-            print(f"  sent {str(rec.get('t', ''))[:19].replace('T', ' ')}  fingerprint "
-                  f"{rec.get('fingerprint')}  {prompt}")
-        print()
-    if not entries:
-        print(f"no tasks yet (journal: {journal.path})")
-        return 0
-    rows = [("ID", "CREATED", "STATUS", "MODEL", "SERVER", "PROMPT / FILE")]
-    for e in entries[-a.limit:]:
-        status = "cancelled" if e.cancelled else e.status
-        where = e.local_path or e.prompt
-        rows.append((e.id, (e.created_at or "")[:19].replace("T", " "), status,
-                     str((e.request or {}).get("model", "")), e.server,
-                     where if len(where) <= 50 else where[:49] + "…"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
-    return 0
-
-
 async def _resume(a: argparse.Namespace) -> int:
-    entry = Journal().get(a.task_id)
+    history = History()
+    if not history.readable:
+        print(history.problem, file=sys.stderr)
+        return 1
+    entry = history.get(a.task_id)
     if entry is None:
-        print(f"task {a.task_id} is not in the journal ({Journal().path})", file=sys.stderr)
+        print(f"task {a.task_id} is not in the history ({history.path})", file=sys.stderr)
         return 2
     async with connect() as client:
         if entry.server != client.server_label:
@@ -188,7 +174,8 @@ async def _resume(a: argparse.Namespace) -> int:
                   f"{client.server_label}; set TOKENLAB_API_KEY/TOKENLAB_BASE_URL to match",
                   file=sys.stderr)
             return 2
-        req = VideoRequest.model_validate(entry.request) if entry.request else None
+        body = history.full_request(entry.id)
+        req = VideoRequest.model_validate(body) if body else None
         task = await client.wait(Task(id=entry.id, request=req), timeout=a.timeout,
                                  on_update=ProgressBar())
         path = await client.download(task, a.out)
@@ -204,8 +191,8 @@ def cmd_emulator(a: argparse.Namespace) -> int:
     from .emulator import DEMO_API_KEY, Faults, Timings, serve
 
     keys = a.api_key or [DEMO_API_KEY]
-    serve(a.port, keys, host=a.host, timings=Timings(queue_s=a.queue_s, run_s=a.run_s),
-          faults=Faults.from_env())
+    serve(a.port, keys, host=a.host, faults=Faults.from_env(), fetch_remote=a.fetch_remote,
+          timings=Timings(queue_s=a.queue_s, run_s=a.run_s, asset_ready_s=a.asset_ready_s))
     return 0
 
 
@@ -229,11 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default 3600)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("tasks", help="list the task journal")
-    p.add_argument("--limit", type=int, default=50)
-    p.set_defaults(func=cmd_tasks)
+    _cli_tasks.add_parser(sub)
 
-    p = sub.add_parser("resume", help="finish a journaled task and save its video")
+    p = sub.add_parser("resume", help="finish a task of the history and save its video")
     p.add_argument("task_id")
     p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
     p.add_argument("--timeout", type=float, default=3600)
@@ -246,6 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="accept this key (repeatable; default: the printed demo key)")
     p.add_argument("--queue-s", type=float, default=2.0, help="seconds a task stays pending")
     p.add_argument("--run-s", type=float, default=8.0, help="seconds a task processes")
+    p.add_argument("--asset-ready-s", type=float, default=1.0,
+                   help="seconds a material asset stays PROCESSING")
+    p.add_argument("--fetch-remote", action="store_true",
+                   help="also fetch generation input media from hosts other than loopback")
     p.set_defaults(func=cmd_emulator)
     return parser
 

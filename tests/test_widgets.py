@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
 from seedance_widgets import (
     AsyncSeedanceClient,
     BudgetExceededError,
     Gallery,
-    Journal,
+    History,
     SeedancePanel,
     TaskWidget,
 )
@@ -32,7 +35,7 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture
 def client(emu: Emulator, tmp_path: Path) -> AsyncSeedanceClient:
-    return AsyncSeedanceClient(SECRET, emu.base_url, journal=Journal(tmp_path / "j.jsonl"))
+    return AsyncSeedanceClient(SECRET, emu.base_url, history=History(tmp_path / "h.sqlite3"))
 
 
 def _png(w: int = 8, h: int = 6) -> bytes:
@@ -194,13 +197,13 @@ async def test_gallery_state_is_small_per_task(client: AsyncSeedanceClient) -> N
 
 async def test_from_history_shows_all_and_resumes_unfinished(emu: Emulator,
                                                              tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.jsonl")
-    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
+    history = History(tmp_path / "h.sqlite3")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=history) as first:
         done = await first.wait(await first.create(model="seedance-2.0", prompt="old",
                                                    duration=4))
         unfinished = await first.create(model="seedance-2.0", prompt="new", duration=4)
-    # "Kernel restart": a new client, a new gallery, only the journal in common.
-    client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
+    # "Kernel restart": a new client, a new gallery, only the history in common.
+    client = AsyncSeedanceClient(SECRET, emu.base_url, history=history)
     gallery = Gallery.from_history(client)
     assert {c["id"] for c in gallery.tasks} == {done.id, unfinished.id}
     await until(lambda: all(c["status"] == "completed" for c in gallery.tasks))
@@ -225,7 +228,11 @@ async def test_close_stops_polling(client: AsyncSeedanceClient, emu: Emulator) -
 
 
 async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceClient) -> None:
-    png = _png(120, 90)
+    # A real image (the emulator decodes inputs), noisy so that it weighs ~10 KB.
+    noise = Image.frombytes("L", (100, 100), random.Random(1).randbytes(10_000))
+    buf = io.BytesIO()
+    noise.save(buf, format="PNG")
+    png = buf.getvalue()
     panel = SeedancePanel(client, operation="reference-to-video", prompt="ref", duration=4,
                           refresh_catalog=False)
     panel._receive(panel, {"type": "upload", "name": "big.png", "mime": "image/png"},
@@ -243,20 +250,16 @@ async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceCl
 
 async def test_from_history_pages_searches_and_follows_only_this_server(
         emu: Emulator, tmp_path: Path) -> None:
-    import seedance_widgets as sw
-
-    # The SQLite history when it is there (issue #9), else the JSON-lines journal.
-    store = getattr(sw, "History", None)
-    journal = store(tmp_path / "h.sqlite3") if store else sw.Journal(tmp_path / "j.jsonl")
-    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
+    store = History(tmp_path / "h.sqlite3")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=store) as first:
         done = [await first.wait(await first.create(model="seedance-2.0-fast", duration=4,
                                                     prompt=f"{animal} run"))
                 for animal in ("fox", "cat", "fox", "owl")]
-    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal,
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=store,
                                    server_label="https://other.example") as other:
         elsewhere_task = await other.create(model="seedance-2.0-fast", duration=4,
                                             prompt="fox elsewhere")
-    client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
+    client = AsyncSeedanceClient(SECRET, emu.base_url, history=store)
     gallery = Gallery.from_history(client, page_size=2)
     ids = [c["id"] for c in gallery.tasks]
     assert ids == [elsewhere_task.id, done[3].id] and gallery.status["has_more"]

@@ -9,6 +9,11 @@ Measures, all on loopback against the built-in emulator (no account, no network)
 - process CPU per status poll (and a raw httpx GET beside it);
 - saved-notebook growth per task for a `Gallery` and for one `TaskWidget` per task (nbclient);
 - the size of the front-end bundle, and the import time against our dependencies' own;
+- the task history with 10,000 runs: open + newest page, a text search and
+  `seedance-widgets tasks` as a process, beside parsing the same history as JSON lines, and
+  the durable writes of each create, beside the old journal's fsync'd append;
+- the emulator's render time of a 5 s demo by what it shows (inputs, sound), beside the
+  silent text-only render;
 - bytes over the comm when one task of a gallery of 0/100/500 runs makes progress, beside
   the old design (the whole list resent), and `Gallery.from_history()` on a 10,000-run
   history: seconds and initial widget state, beside reading every run.
@@ -41,8 +46,10 @@ from ._common import (
     ratio_of_medians,
     say,
 )
+from ._history import history_bench
 from ._loop import cpu_per_poll, loop_lag
 from ._notebook import bundle_sizes, import_ratio, notebook_growth
+from ._render import render_times
 from ._report import TARGETS, render_table, verdicts
 from ._schedules import POLICIES, Timeline, compare_schedules, make_timelines, replay
 from ._widgets import from_history, update_bytes
@@ -91,6 +98,11 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")
     guard(result, ("import_ratio",), lambda: import_ratio(cfg))
+    say("task history")
+    guard(result, ("history_open_page_ms", "history_search_ms", "history_tasks_cli_s",
+                   "history_create_ms"), lambda: history_bench(cfg))
+    say("emulator renders")
+    guard(result, ("render_ms", "render_ratio"), lambda: render_times(cfg.render_reps))
     result["pass"] = verdicts(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     return result
@@ -101,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m seedance_widgets.bench",
         description="What seedance_widgets costs a notebook: event-loop lag, requests and "
                     "detection latency per task, CPU per poll, saved-notebook growth, bundle "
-                    "size and import time, measured against the built-in emulator.")
+                    "size, import time and the task history at 10,000 runs, measured against "
+                    "the built-in emulator.")
     parser.add_argument("--quick", action="store_true", help="smaller run (about 90 s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)

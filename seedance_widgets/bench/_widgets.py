@@ -54,7 +54,7 @@ def _client() -> Any:
     from .._client import AsyncSeedanceClient
 
     # Never contacted: the trackers below are not followable, so nothing polls.
-    return AsyncSeedanceClient("sk-bench-unused", "http://127.0.0.1:9", journal=False)
+    return AsyncSeedanceClient("sk-bench-unused", "http://127.0.0.1:9", history=False)
 
 
 def _task(i: int) -> Any:
@@ -107,38 +107,22 @@ def update_bytes() -> dict[str, Any]:
 def _fill(store: Any, n: int, server: str) -> None:
     for i in range(n):
         task = _task(i)
-        body = task.request.to_body()
-        if hasattr(store, "record"):  # the SQLite history
-            store.created(task.model_copy(update={"status": "pending"}), attempt=None,
-                          server=server, request=body, fingerprint=f"{i:016x}")
-            store.record(task)
-        else:  # the JSON-lines journal
-            store.created(task_id=task.id, server=server, request=body,
-                          fingerprint=f"{i:016x}")
-            store.update(task.id, status="completed", progress=100, video_url=task.video_url)
-
-
-def _store(path: Path) -> Any:
-    try:  # the SQLite history (issue #9) when present, else the JSON-lines journal
-        from ..history import History
-
-        return History(path / "history.sqlite3")
-    except ImportError:
-        from .._journal import Journal
-
-        return Journal(path / "journal.jsonl")
+        store.created(task.model_copy(update={"status": "pending"}), attempt=None,
+                      server=server, request=task.request.to_body(), fingerprint=f"{i:016x}")
+        store.record(task)
 
 
 def from_history(n: int = HISTORY_RUNS) -> dict[str, Any]:
     from ..widgets import Gallery
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = _store(Path(tmp))
+        from ..history import History
+
+        store = History(Path(tmp) / "history.sqlite3")
         client = _client()
         t0 = time.perf_counter()
         _fill(store, n, client.server_label)
-        say(f"history of {n} runs written in {time.perf_counter() - t0:.1f} s "
-            f"({type(store).__name__})")
+        say(f"history of {n} runs written in {time.perf_counter() - t0:.1f} s")
         t0 = time.perf_counter()
         gallery = Gallery.from_history(client, history=store)
         seconds = time.perf_counter() - t0
@@ -146,14 +130,12 @@ def from_history(n: int = HISTORY_RUNS) -> dict[str, Any]:
         state += sum(len(json.dumps(c.get_state(), default=str)) for c in gallery.cards)
         shown = len(gallery.cards)
         t0 = time.perf_counter()
-        every = (store.entries() if hasattr(store, "entries")
-                 else store.page(limit=n + 1).entries)
+        every = store.entries()
         read_all = time.perf_counter() - t0
         for card in gallery.cards:
             card.close()
         gallery.close()
     return {"from_history_s": round(seconds, 3), "from_history_state_bytes": state,
             "from_history_detail": {"runs": n, "cards_shown": shown,
-                                    "store": type(store).__name__,
                                     "baseline_read_every_run_s": round(read_all, 3),
                                     "baseline_runs_read": len(every)}}

@@ -39,7 +39,7 @@ def _ms(value: Any) -> int | None:
 
 
 def uploads_dir() -> Path:
-    from .._journal import data_dir
+    from .._home import data_dir
 
     return data_dir() / "uploads"
 

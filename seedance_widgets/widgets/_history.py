@@ -1,8 +1,8 @@
-"""What the gallery reads from the task history: pages, counts, stars and notes.
+"""What the gallery reads from the task history (`seedance_widgets.history`): pages, counts,
+the unfinished tasks of this server, stars and notes.
 
-It speaks to the SQLite `History` (`seedance_widgets.history`) when there is one, and to the
-older JSON-lines `Journal` otherwise (paging it in memory; stars and notes are then kept for the
-session only). It never raises: a history that cannot be used is reported as `problem`.
+It never raises: a history that is off or cannot be read is reported as `problem`, the gallery
+shows what this session made, and stars and notes then last for the session only.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ class HistorySource:
         if store is False:
             self.store: Any = None
         else:
-            self.store = store if store is not None else (
-                getattr(client, "history", None) or getattr(client, "journal", None))
+                self.store = store if store is not None else getattr(client, "history", None)
         self.problem: str | None = None
         if self.store is None:
             self.problem = "history is off for this client (history=False)"
@@ -50,17 +49,17 @@ class HistorySource:
 
     @property
     def sqlite(self) -> bool:
-        return self.available and hasattr(self.store, "page")
+        return self.available and hasattr(self.store, "page")  # a store we can page
 
     def page(self, limit: int = PAGE, cursor: Any = None, **filters: Any) -> Page:
         filters = {k: v for k, v in filters.items() if v not in (None, "", "all", False)}
         if not self.available:
             return Page()
+        if not self.sqlite:
+            return Page()
         try:
-            if self.sqlite:
-                got = self.store.page(limit, cursor, **filters)
-                return Page(list(got.entries), got.next_cursor, int(self.store.count(**filters)))
-            return self._journal_page(limit, int(cursor or 0), filters)
+            got = self.store.page(limit, cursor, **filters)
+            return Page(list(got.entries), got.next_cursor, int(self.store.count(**filters)))
         except Exception as exc:  # a broken history must not break the gallery
             log.warning("reading the history failed: %s", exc)
             self.problem = f"reading the history failed: {exc}"
@@ -77,26 +76,13 @@ class HistorySource:
             log.warning("counting the history failed: %s", exc)
             return None
 
-    def _journal_page(self, limit: int, offset: int, filters: dict[str, Any]) -> Page:
-        rows = list(reversed(self.store.entries()))
-        search = str(filters.get("search") or "").lower()
-        rows = [e for e in rows if (not search or search in e.prompt.lower())
-                and ("status" not in filters or _display(e) == filters["status"])
-                and ("model" not in filters or (e.request or {}).get("model") == filters["model"])
-                and "starred" not in filters]
-        chunk = rows[offset:offset + limit]
-        more = offset + limit < len(rows)
-        return Page(chunk, offset + limit if more else None, len(rows))
-
     def unfinished(self) -> list[Any]:
         """Unfinished tasks of this client's server only: another server's are never polled."""
         if not self.available:
             return []
         server = self.client.server_label
         try:
-            if self.sqlite:
-                return list(self.store.unfinished(server=server))
-            return [e for e in self.store.unfinished() if e.server == server]
+            return list(self.store.unfinished(server=server))
         except Exception as exc:
             log.warning("reading unfinished tasks failed: %s", exc)
             return []
@@ -117,13 +103,6 @@ class HistorySource:
         except Exception as exc:
             log.warning("history %s of %s failed: %s", name, task_id, exc)
             return False
-
-
-def _display(entry: Any) -> str:
-    status = getattr(entry, "display_status", None)
-    if isinstance(status, str):
-        return status
-    return "cancelled" if getattr(entry, "cancelled", False) else str(entry.status)
 
 
 def tracker_from_entry(client: AsyncSeedanceClient, entry: Any, store: Any = None

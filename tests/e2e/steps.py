@@ -16,9 +16,9 @@ REASON = "[data-testid=generate-reason]"
 def panel_source(emu: Emulator, **fields: Any) -> str:
     args = "".join(f", {k}={v!r}" for k, v in fields.items())
     return (
-        "from seedance_widgets import AsyncSeedanceClient, Journal, SeedancePanel\n"
+        "from seedance_widgets import AsyncSeedanceClient, History, SeedancePanel\n"
         f"client = AsyncSeedanceClient({emu.api_key!r}, {emu.base_url!r}, "
-        "journal=Journal('journal.jsonl'))\n"
+        "history=History('history.sqlite3'))\n"
         f"panel = SeedancePanel(client{args})\n"
         "panel"
     )

@@ -137,8 +137,8 @@ def test_copy_code_runs_in_a_fresh_demo_kernel(notebook: Any) -> None:
 
 GALLERY_SETUP = """\
 import asyncio
-from seedance_widgets import AsyncSeedanceClient, Gallery, Journal
-client = AsyncSeedanceClient({key!r}, {url!r}, journal=Journal('gallery.jsonl'))
+from seedance_widgets import AsyncSeedanceClient, Gallery, History
+client = AsyncSeedanceClient({key!r}, {url!r}, history=History('gallery.sqlite3'))
 prompts = ['a lighthouse at dusk', 'a lighthouse in a storm', 'a red kite', 'a blue kite',
            'a paper boat with an id-like name ' + 'x' * 80]
 tasks = [await client.create(model='seedance-2.0-fast', prompt=p, duration=4, seed=i)
@@ -207,8 +207,8 @@ def test_gallery_pages_search_star_compare_and_layout(notebook: Any,
 
 SAVED_CELLS = [
     "import asyncio\n"
-    "from seedance_widgets import AsyncSeedanceClient, Journal, SeedancePanel, TaskWidget\n"
-    "client = AsyncSeedanceClient({key!r}, {url!r}, journal=Journal('saved.jsonl'))\n"
+    "from seedance_widgets import AsyncSeedanceClient, History, SeedancePanel, TaskWidget\n"
+    "client = AsyncSeedanceClient({key!r}, {url!r}, history=History('saved.sqlite3'))\n"
     "panel = SeedancePanel(client, prompt='saved and reopened', duration=4)\n"
     "panel",
     "panel.gallery",
@@ -258,8 +258,8 @@ def test_reopened_saved_notebook_shows_the_final_state(notebook: Any, emulator: 
 
 
 LOOK_CELLS = [
-    "from seedance_widgets import AsyncSeedanceClient, Journal, SeedancePanel\n"
-    "client = AsyncSeedanceClient({key!r}, {url!r}, journal=Journal('look.jsonl'))\n"
+    "from seedance_widgets import AsyncSeedanceClient, History, SeedancePanel\n"
+    "client = AsyncSeedanceClient({key!r}, {url!r}, history=History('look.sqlite3'))\n"
     "panel = SeedancePanel(client, model='seedance-2.0', prompt='a paper boat drifting down a "
     "rainy street, neon reflections', duration=4, budget_usd=5, return_last_frame=True)\n"
     "panel",
