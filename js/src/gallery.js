@@ -143,8 +143,8 @@ export function renderGallery({ model, el, host, life }) {
     show(empty, shown === 0);
     more.disabled = false;
     show(more, !!st.has_more);
-    setText(problem, st.history ? "" : `${st.problem || "History is off"}: search, older runs, stars and notes need the history.`);
-    show(problem, !st.history);
+    setText(problem, st.history ? st.problem || "" : `${st.problem || "History is off"}: search, older runs, stars and notes need the history.`);
+    show(problem, !st.history || !!st.problem);
   }
 
   function toggleSelecting() {

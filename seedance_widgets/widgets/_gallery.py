@@ -81,7 +81,7 @@ class Gallery(WidgetBase):
                                  search=q.get("search") or None)
         self._cursor = page.next_cursor
         self._exhausted = page.next_cursor is None
-        self._total = page.total if self.history.available else None
+        self._total = page.total if self.history.readable else None
         shown = {c.id for c in self.cards}
         new: list[CardModel] = []
         for entry in page.entries:
@@ -107,7 +107,7 @@ class Gallery(WidgetBase):
         if shared is None:
             card.starred = bool(getattr(entry, "starred", False))
             card.note = str(getattr(entry, "note", "") or "")
-            card.history_on = self.history.sqlite
+            card.history_on = self.history.available
             card.refresh()
         return card
 
@@ -116,7 +116,7 @@ class Gallery(WidgetBase):
         """Show the runs that match, newest first, from the history (a page at a time)."""
         self.query = {"search": text, "status": status, "model": model, "starred": starred}
         self._cursor, self._exhausted = None, False
-        if self.history.available:
+        if self.history.readable:
             self.cards = []
             self.more()
         else:
@@ -136,9 +136,9 @@ class Gallery(WidgetBase):
             default_catalog().ids())
         self.status = {"total": self._total if self._total is not None else len(self.cards),
                        "shown": len(self.cards),
-                       "has_more": self.history.available and not self._exhausted and (
+                       "has_more": self.history.readable and not self._exhausted and (
                            self._total is None or self._total > len(self.cards)),
-                       "history": self.history.available, "problem": self.history.problem,
+                       "history": self.history.readable, "problem": self.history.problem,
                        "models": models}
 
     # ------------------------------------------------------------------ history

@@ -31,31 +31,39 @@ class Page:
 
 
 class HistorySource:
+    """`readable`: pages, counts and unfinished tasks can be read (a read-only data folder
+    still reads); `available`: runs, stars and notes are also written. `problem` says why
+    not, in one line."""
+
     def __init__(self, client: AsyncSeedanceClient, store: Any = None) -> None:
         self.client = client
         if store is False:
             self.store: Any = None
         else:
-                self.store = store if store is not None else getattr(client, "history", None)
+            self.store = store if store is not None else getattr(client, "history", None)
         self.problem: str | None = None
         if self.store is None:
             self.problem = "history is off for this client (history=False)"
         elif getattr(self.store, "available", True) is False:
-            self.problem = str(getattr(self.store, "problem", "") or "history is unavailable")
+            self.problem = str(getattr(self.store, "problem", "") or "history is off")
 
     @property
     def available(self) -> bool:
         return self.problem is None
 
     @property
-    def sqlite(self) -> bool:
-        return self.available and hasattr(self.store, "page")  # a store we can page
+    def readable(self) -> bool:
+        if self.store is None or not hasattr(self.store, "page"):
+            return False
+        return bool(getattr(self.store, "readable", self.available))
+
+    @property
+    def sqlite(self) -> bool:  # kept for callers: a store we can page
+        return self.readable
 
     def page(self, limit: int = PAGE, cursor: Any = None, **filters: Any) -> Page:
         filters = {k: v for k, v in filters.items() if v not in (None, "", "all", False)}
-        if not self.available:
-            return Page()
-        if not self.sqlite:
+        if not self.readable:
             return Page()
         try:
             got = self.store.page(limit, cursor, **filters)
@@ -78,7 +86,7 @@ class HistorySource:
 
     def unfinished(self) -> list[Any]:
         """Unfinished tasks of this client's server only: another server's are never polled."""
-        if not self.available:
+        if not self.readable:
             return []
         server = self.client.server_label
         try:

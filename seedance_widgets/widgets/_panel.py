@@ -96,9 +96,8 @@ class SeedancePanel(WidgetBase):
         self._revalidate()
         if notes:
             self._say("; ".join(notes), kind="warn")
-        elif not self.history.available:
-            self._say(f"{self.history.problem}: runs are not kept after this session",
-                      kind="warn")
+        elif self.history.problem:
+            self._say(self.history.problem, kind="error")  # e.g. "history is off: <why>"
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 
