@@ -4,9 +4,14 @@ Money rules, enforced here and nowhere else:
 - A create is resent only when it provably never reached the server (no connection was made),
   or when the server explicitly said "not now" (429, 409 seedance_material_preparing).
   Anything ambiguous raises `AmbiguousSubmitError` and is journaled, never retried.
-- Every created task is journaled (fsync'd) before `create` returns.
+- Every created task is journaled (fsync'd) before `create` returns: a 2xx answer with a
+  readable task id is a task, however junk its other fields; without one it is ambiguous.
 - The bearer token goes only to the API origin: status URLs on another origin are ignored, and
   result downloads use a second HTTP client that has no Authorization header.
+
+Deadline rules: every `wait`, `get(timeout=...)` and `download` ends by its deadline whatever
+the server does (silence, trickled bodies, endless 429s): each attempt is bounded as a whole,
+and retries inside a deadline are bounded by it rather than by an attempt count.
 """
 
 from __future__ import annotations
@@ -35,25 +40,37 @@ from ._errors import (
     APIError,
     APITimeoutError,
     ConflictError,
+    DeadlineExceeded,
+    InvalidResponseError,
     MaterialPreparingError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     ResultExpiredError,
+    SaveError,
     SeedanceError,
     TaskCancelledError,
     TaskError,
     TaskFailedError,
     TaskTimeoutError,
-    error_class,
-    redact,
-    register_secret,
+    clean_text,
 )
+from ._files import destination, prepare_folder, write_text
 from ._journal import Journal, data_dir
 from ._request import VideoRequest
-from ._retry import RETRYABLE_STATUS, RetryPolicy, server_wait
+from ._retry import RETRYABLE_STATUS, Attempts, RetryPolicy
 from ._schedule import PollSchedule
 from ._task import Task
+from ._transport import (
+    Answer,
+    PollSlots,
+    TooLarge,
+    api_error,
+    checked_base_url,
+    checked_key,
+    exchange,
+    read_capped,
+)
 from ._version import __version__
 
 log = logging.getLogger("seedance_widgets")
@@ -61,8 +78,15 @@ log = logging.getLogger("seedance_widgets")
 DEFAULT_BASE_URL = "https://api.tokenlab.sh"
 KEY_ENV, BASE_URL_ENV = "TOKENLAB_API_KEY", "TOKENLAB_BASE_URL"
 DEFAULT_WAIT_TIMEOUT = 3600.0
+DEFAULT_DOWNLOAD_TIMEOUT = 900.0
+# The contract lets the server hold a create up to 60 s while it prepares an image as a
+# material (then 409 seedance_material_preparing); a shorter read timeout would turn a
+# legitimate slow create into an ambiguous one.
+CREATE_TIMEOUT = 90.0
+MAX_RESULT_BYTES = 4 * 1024**3
 # A connection that was never made cannot have delivered a create: safe to resend.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+             httpx.UnsupportedProtocol)
 
 TaskRef = Task | str
 
@@ -85,8 +109,12 @@ class AsyncSeedanceClient:
 
     `AsyncSeedanceClient(api_key=None, base_url=None, *, transport=None, timeout=30)`: the key
     comes from the argument or `TOKENLAB_API_KEY`, the base URL from the argument,
-    `TOKENLAB_BASE_URL` or `https://api.tokenlab.sh`. Use it as an async context manager.
-    For an offline client on the built-in emulator, use `seedance_widgets.connect()`.
+    `TOKENLAB_BASE_URL` or `https://api.tokenlab.sh`; both are checked here (UsageError), before
+    anything is sent. `timeout` is httpx's (connect, each read, ...), and twice it bounds a
+    request as a whole, so a trickling answer cannot stretch it; creates get `create_timeout`
+    (90 s: the contract's 60 s material preparation plus the network).
+    Use it as an async context manager. For an offline client on the built-in emulator, use
+    `seedance_widgets.connect()`.
     """
 
     def __init__(
@@ -103,15 +131,18 @@ class AsyncSeedanceClient:
         server_label: str | None = None,
         rng: random.Random | None = None,
         poll_concurrency: int = 8,
+        create_timeout: float = CREATE_TIMEOUT,
     ) -> None:
-        key = api_key or os.environ.get(KEY_ENV)
-        if not key:
+        raw_key = api_key or os.environ.get(KEY_ENV)
+        if not raw_key:
             raise SeedanceError(
                 f"no API key: pass api_key=..., set {KEY_ENV}, or call "
                 "seedance_widgets.connect() for demo mode on the built-in emulator"
             )
-        register_secret(key)
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        key = checked_key(raw_key, "api_key" if api_key else KEY_ENV)
+        url_source = "base_url" if base_url else BASE_URL_ENV
+        self.base_url = checked_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL, url_source)
         self._origin = httpx.URL(self.base_url)
         self.server_label = server_label or self.base_url
         self.retry = retry or RetryPolicy()
@@ -119,6 +150,7 @@ class AsyncSeedanceClient:
         self.journal: Journal | None = (None if journal is False else journal or Journal())
         self._rng = rng or random.Random()
         self._timeout = timeout
+        self._create_timeout = max(timeout, create_timeout)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -132,8 +164,9 @@ class AsyncSeedanceClient:
         self._downloader: httpx.AsyncClient | None = None
         self._closed = False
         # Hundreds of watched tasks wake together; answering them all in one loop turn froze a
-        # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs in flight spreads it.
-        self._poll_slots = asyncio.Semaphore(max(1, poll_concurrency))
+        # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs starting together spreads
+        # it; a slot is lent for 1 s at most, so trickling answers cannot starve other polls.
+        self._poll_slots = PollSlots(poll_concurrency, hold=1.0)
         self._journaled: dict[str, tuple[Any, ...]] = {}
 
     @property
@@ -157,59 +190,47 @@ class AsyncSeedanceClient:
             await self._downloader.aclose()
 
     # ------------------------------------------------------------------ transport + retries
-    @staticmethod
-    def _api_error(resp: httpx.Response, body: Any) -> APIError:
-        """The typed error for an error answer; callers decide to raise it or retry."""
-        err = body.get("error") if isinstance(body, dict) else None
-        message = (err.get("message") if isinstance(err, dict) else None) or (
-            err if isinstance(err, str) else resp.reason_phrase or "error")
-        cls = error_class(resp.status_code, body)
-        return cls(str(message), status_code=resp.status_code, body=body,
-                   headers=dict(resp.headers), retry_after=server_wait(body, resp.headers))
+    async def _call(self, method: str, url: str, *, deadline: float | None = None,
+                    poll: bool = False) -> Answer:
+        """GET/DELETE with retries on 408, 429, 5xx, transport errors and unreadable answers.
 
-    @staticmethod
-    def _json(resp: httpx.Response) -> Any:
-        try:
-            return resp.json()
-        except ValueError:
-            return None
-
-    async def _sleep(self, seconds: float, deadline: float | None) -> None:
-        if deadline is not None and time.monotonic() + seconds > deadline:
-            raise APITimeoutError("the wait's deadline would pass before the next retry")
-        await asyncio.sleep(seconds)
-
-    async def _call(self, method: str, url: str, *, deadline: float | None = None) -> Any:
-        """GET/DELETE with retries on 408, 429, 5xx, transport errors and unreadable bodies."""
-        last: Exception | None = None
-        for attempt in range(self.retry.max_attempts):
-            wait: float | None = None
+        With a `deadline` (monotonic) the retries run until it and it bounds each attempt;
+        DeadlineExceeded says it passed. Without one, the policy's attempt count applies.
+        """
+        what = f"{method} {url}"
+        attempts = Attempts(self.retry, self._rng, deadline=deadline, what=what)
+        async for _ in attempts:
+            left = attempts.left()
+            # httpx's timeouts restart with every byte; this bounds the attempt as a whole.
+            whole = 2 * self._timeout
+            limit = whole if left is None else min(whole, left)
+            if limit <= 0:
+                raise DeadlineExceeded(f"{what}: the deadline passed")
             try:
-                resp = await self._http.request(method, url)
+                answer = await exchange(self._http, method, url, limit_s=limit,
+                                        slots=self._poll_slots if poll else None)
+            except TimeoutError:
+                if left is not None and limit >= left:
+                    raise DeadlineExceeded(f"{what}: no answer before the deadline") from None
+                attempts.retry(APITimeoutError(f"{what}: no complete answer within {limit:g} s"))
+                continue
             except httpx.TimeoutException as exc:
-                last = APITimeoutError(f"{method} {url}: timed out ({type(exc).__name__})")
+                attempts.retry(APITimeoutError(f"{what}: timed out ({type(exc).__name__})"))
+                continue
             except httpx.TransportError as exc:
-                last = APIConnectionError(f"{method} {url}: {type(exc).__name__}: {exc}")
+                attempts.retry(APIConnectionError(f"{what}: {type(exc).__name__}: {exc}"))
+                continue
+            if answer.ok and isinstance(answer.body, dict):
+                return answer
+            if answer.ok:
+                attempts.retry(InvalidResponseError(f"{what}: the answer is not readable JSON"))
+            elif answer.status in RETRYABLE_STATUS:
+                error = api_error(answer)
+                attempts.retry(error, error.retry_after)
             else:
-                body = self._json(resp)
-                if resp.is_success and isinstance(body, dict):
-                    return body
-                if resp.is_success:
-                    last = APIConnectionError(f"{method} {url}: unreadable JSON in the answer")
-                elif resp.status_code in RETRYABLE_STATUS:
-                    error = self._api_error(resp, body)
-                    last, wait = error, error.retry_after
-                    if wait is not None and wait > self.retry.max_server_wait:
-                        raise error
-                else:
-                    raise self._api_error(resp, body)
-            if attempt + 1 >= self.retry.max_attempts:
-                break
-            delay = wait if wait is not None else self.retry.backoff(attempt, self._rng)
-            log.debug("retrying %s %s in %.2fs after %s", method, url, delay, last)
-            await self._sleep(delay, deadline)
-        assert last is not None
-        raise last
+                raise api_error(answer)
+            log.debug("retrying %s after %s", what, attempts.error)
+        raise APIConnectionError(f"{what}: no attempt was made")  # pragma: no cover
 
     # ------------------------------------------------------------------ create
     async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
@@ -221,42 +242,46 @@ class AsyncSeedanceClient:
         if self.journal is not None:
             self.journal.submitting(attempt=attempt_id, server=self.server_label, request=body,
                                     fingerprint=req.fingerprint())
-        for attempt in range(self.retry.max_attempts):
+        attempts = Attempts(self.retry, self._rng, what="create")
+        limit = httpx.Timeout(self._timeout, read=self._create_timeout)
+        async for attempt in attempts:
             sent_at = dt.datetime.now(dt.UTC)
             try:
-                resp = await self._http.post("/v1/videos/generations", json=body)
+                answer = await exchange(self._http, "POST", "/v1/videos/generations", json=body,
+                                        limit_s=self._create_timeout, timeout=limit)
             except _NOT_SENT as exc:
-                if attempt + 1 >= self.retry.max_attempts:
-                    raise APIConnectionError(
-                        f"could not connect to {self.base_url}: {exc}") from None
-                await asyncio.sleep(self.retry.backoff(attempt, self._rng))
+                attempts.retry(APIConnectionError(f"could not connect to {self.base_url}: {exc}"))
                 continue
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                raise self._ambiguous(req, sent_at, type(exc).__name__, attempt_id) from None
-            data = self._json(resp)
-            if resp.is_success:
-                if not isinstance(data, dict) or not (data.get("id") or data.get("task_id")):
-                    raise self._ambiguous(req, sent_at, "unreadable create answer", attempt_id)
-                task = Task.from_response(data, request=req)
+            except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
+                cause = "no answer in time" if isinstance(exc, TimeoutError) else \
+                    type(exc).__name__
+                raise self._ambiguous(req, sent_at, cause, attempt_id) from None
+            if answer.ok:
+                try:
+                    task = Task.from_response(answer.body, request=req, headers=answer.headers)
+                except InvalidResponseError:
+                    raise self._ambiguous(req, sent_at, "the answer names no readable task id",
+                                          attempt_id) from None
                 if self.journal is not None:
                     self.journal.created(task_id=task.id, server=self.server_label, request=body,
                                          fingerprint=req.fingerprint(), status=task.status,
                                          attempt=attempt_id)
                     self._journaled[task.id] = _journal_state(task)
+                    if task.billing_transaction_id:
+                        self.journal.update(task.id,
+                                            billing_transaction_id=task.billing_transaction_id)
                 return task
-            if resp.status_code >= 500 or resp.status_code == 408:
-                raise self._ambiguous(req, sent_at, f"HTTP {resp.status_code}", attempt_id)
-            error = self._api_error(resp, data)
+            if answer.status >= 500 or answer.status == 408 or answer.status < 400:
+                raise self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
+            error = api_error(answer)
             if not isinstance(error, RateLimitError | MaterialPreparingError):
                 raise error
             wait = error.retry_after
             if wait is None:
                 wait = max(1.0, self.retry.backoff(attempt + 1, self._rng))
-            if wait > self.retry.max_server_wait or attempt + 1 >= self.retry.max_attempts:
-                raise error
             log.info("create refused for now (%s); retrying in %.1fs", error.code or
                      error.status_code, wait)
-            await asyncio.sleep(wait)
+            attempts.retry(error, wait)
         raise APIConnectionError("create did not succeed within the retry budget")
 
     def _coerce(self, request: VideoRequest | Mapping[str, Any] | None,
@@ -278,32 +303,47 @@ class AsyncSeedanceClient:
 
     # ------------------------------------------------------------------ status
     def _status_url(self, task: Task) -> str:
+        """The poll_url when it is a path on the API (or an absolute URL on its origin) under
+        /v1/, else the fixed status route: a server never sends our token elsewhere."""
         fixed = f"/v1/tasks/{quote(task.id, safe='')}"
         if not task.poll_url:
             return fixed
-        url = httpx.URL(task.poll_url)
-        if url.is_relative_url:
-            return task.poll_url if task.poll_url.startswith("/") else fixed
-        same = (url.scheme, url.host, url.port) == (
-            self._origin.scheme, self._origin.host, self._origin.port)
-        if not same:
-            log.warning("ignoring poll_url on another origin; polling %s instead", fixed)
+        try:
+            url = httpx.URL(task.poll_url)
+        except (httpx.InvalidURL, ValueError, TypeError):
             return fixed
-        return str(url.copy_with(scheme=None, host=None, port=None)) or fixed
+        if url.is_absolute_url:
+            same = (url.scheme, url.host, url.port) == (
+                self._origin.scheme, self._origin.host, self._origin.port)
+            if not same:
+                log.warning("ignoring poll_url on another origin; polling %s instead", fixed)
+                return fixed
+        elif url.host or not task.poll_url.startswith("/"):
+            return fixed  # "//host/path" and "host/path" are not paths on the API
+        path = url.raw_path.decode("ascii", "replace")
+        return path if path.startswith("/v1/") else fixed
 
-    async def get(self, task: TaskRef, *, deadline: float | None = None) -> Task:
-        """A fresh snapshot of the task."""
+    async def get(self, task: TaskRef, *, timeout: float | None = None,
+                  deadline: float | None = None) -> Task:
+        """A fresh snapshot of the task.
+
+        `timeout` (seconds) bounds the whole call, retries included (APITimeoutError after
+        it); without it, each attempt is bounded and the policy's attempt count applies.
+        `deadline` is the same as a `time.monotonic()` value (what `watch` passes).
+        """
+        if timeout is not None:
+            end = time.monotonic() + timeout
+            deadline = end if deadline is None else min(deadline, end)
         current = task if isinstance(task, Task) else Task(id=str(task))
         url = self._status_url(current)
-        async with self._poll_slots:
-            try:
-                data = await self._call("GET", url, deadline=deadline)
-            except NotFoundError:
-                if url == f"/v1/tasks/{quote(current.id, safe='')}":
-                    raise
-                data = await self._call("GET", f"/v1/tasks/{quote(current.id, safe='')}",
-                                        deadline=deadline)
-        return Task.from_response(data, previous=current)
+        fixed = f"/v1/tasks/{quote(current.id, safe='')}"
+        try:
+            answer = await self._call("GET", url, deadline=deadline, poll=True)
+        except NotFoundError:
+            if url == fixed:
+                raise
+            answer = await self._call("GET", fixed, deadline=deadline, poll=True)
+        return Task.from_response(answer.body, previous=current, headers=answer.headers)
 
     def _journal_snapshot(self, task: Task) -> None:
         """Append the task's state to the journal when it changed since we last wrote it."""
@@ -316,19 +356,24 @@ class AsyncSeedanceClient:
         self.journal.update(task.id, status=task.status, progress=task.progress,
                             video_url=task.video_url, last_frame_url=task.last_frame_url,
                             error=task.error.message if task.error else None,
-                            cancelled=task.cancelled or None, cost_usd=task.cost_usd)
+                            cancelled=task.cancelled or None, cost_usd=task.cost_usd,
+                            billing_transaction_id=task.billing_transaction_id)
 
-    async def cancel(self, task: TaskRef) -> CancelResult:
-        """Cancel a task that is still queued. The outcome says what happened."""
+    async def cancel(self, task: TaskRef, *, timeout: float | None = 60.0) -> CancelResult:
+        """Cancel a task that is still queued. The outcome says what happened.
+
+        `timeout` bounds the whole call (APITimeoutError after it).
+        """
         current = task if isinstance(task, Task) else Task(id=str(task))
         url = f"/v1/tasks/{quote(current.id, safe='')}"
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            data = await self._call("DELETE", url)
+            answer = await self._call("DELETE", url, deadline=deadline)
         except NotFoundError as exc:
             return CancelResult("not_found", None, exc.message)
         except ConflictError as exc:
             # A retried DELETE whose first answer was lost also lands here: look before judging.
-            latest = await self.get(current)
+            latest = await self.get(current, deadline=deadline)
             if latest.cancelled:
                 return CancelResult("cancelled", latest, "cancelled")
             return CancelResult("not_cancellable", latest,
@@ -338,7 +383,7 @@ class AsyncSeedanceClient:
             if exc.status_code == 400:
                 return CancelResult("unsupported", current, f"not cancellable: {exc.message}")
             raise
-        snapshot = Task.from_response(data, previous=current)
+        snapshot = Task.from_response(answer.body, previous=current, headers=answer.headers)
         self._journal_snapshot(snapshot)
         return CancelResult("cancelled" if snapshot.cancelled else "not_cancellable", snapshot,
                             "cancelled" if snapshot.cancelled else snapshot.status)
@@ -347,11 +392,19 @@ class AsyncSeedanceClient:
                     schedule: PollSchedule | None = None) -> AsyncIterator[Task]:
         """Snapshots of the task until it ends; raises TaskTimeoutError at the deadline.
 
-        Each snapshot carries `eta_seconds` when progress allows a prediction.
+        Each snapshot carries `eta_seconds` when progress allows a prediction. The deadline
+        holds whatever the server does: a silent or trickling server, or 429s without end,
+        end the watch at `timeout` (within a fraction of a second), not later.
         """
-        current = task if isinstance(task, Task) else await self.get(task)
         start = time.monotonic()
         deadline = None if timeout is None else start + timeout
+        if isinstance(task, Task):
+            current = task
+        else:
+            try:
+                current = await self.get(task, deadline=deadline)
+            except DeadlineExceeded:
+                raise _timed_out(Task(id=str(task)), timeout) from None
         offset = _age(current)
         schedule = schedule or PollSchedule()
         self._journal_snapshot(current)  # a task that ended unwatched is recorded too
@@ -363,17 +416,13 @@ class AsyncSeedanceClient:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TaskTimeoutError(
-                        f"task {current.id} still {current.status} after {timeout:g} s; it keeps "
-                        f"running: resume with client.wait({current.id!r})", current)
+                    raise _timed_out(current, timeout)
                 delay = min(delay, left)
             await asyncio.sleep(delay)
             try:
                 current = await self.get(current, deadline=deadline)
-            except APITimeoutError:
-                if deadline is not None and time.monotonic() >= deadline:
-                    continue  # the loop head raises TaskTimeoutError with the task attached
-                raise
+            except DeadlineExceeded as exc:
+                raise _timed_out(current, timeout, exc) from None
             elapsed = offset + time.monotonic() - start
             delay = schedule.next_delay(elapsed, current.status, current.progress)
             eta = schedule.eta(elapsed)
@@ -407,27 +456,45 @@ class AsyncSeedanceClient:
         return final
 
     # ------------------------------------------------------------------ results
-    async def download(self, task: TaskRef, path_or_dir: str | os.PathLike[str] | None = None
-                       ) -> Path:
-        """Save the video; atomic rename, size check and a JSON sidecar beside it."""
-        current = task if isinstance(task, Task) else await self.get(task)
+    async def download(self, task: TaskRef, path_or_dir: str | os.PathLike[str] | None = None,
+                       *, timeout: float | None = DEFAULT_DOWNLOAD_TIMEOUT,
+                       max_bytes: int = MAX_RESULT_BYTES) -> Path:
+        """Save the video; atomic rename, size check and a JSON sidecar beside it.
+
+        A folder (or None: the videos folder of the data dir) gets a file named after the task
+        id, made safe (`_files.safe_filename`); a file path is used as given. `timeout` bounds
+        the whole download, retries and URL refreshes included (APITimeoutError after it).
+        Every failure is a SeedanceError; nothing is left behind but a finished file.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                deadline = None if timeout is None else time.monotonic() + timeout
+                return await self._download(task, path_or_dir, deadline, max_bytes)
+        except TimeoutError:
+            tid = task.id if isinstance(task, Task) else str(task)
+            raise APITimeoutError(f"the download of task {tid} did not finish within "
+                                  f"{timeout:g} s; try again later") from None
+
+    async def _download(self, task: TaskRef, path_or_dir: str | os.PathLike[str] | None,
+                        deadline: float | None, max_bytes: int) -> Path:
+        current = task if isinstance(task, Task) else await self.get(task, deadline=deadline)
         if not current.video_url:
-            current = await self.get(current)
+            current = await self.get(current, deadline=deadline)
         if not current.video_url:
-            raise TaskError(f"task {current.id} has no video yet (status {current.status})",
-                            current)
-        dest = _destination(current, path_or_dir)
+            raise TaskError(f"task {current.id} has no video yet (status "
+                            f"{current.display_status})", current)
+        dest = destination(current.id, path_or_dir, data_dir() / "videos")
         url = current.video_url
         for refreshed in (False, True):
             try:
-                digest, size = await self._fetch(url, dest)
+                digest, size = await self._fetch(url, dest, deadline, max_bytes)
                 break
             except _Expired:
                 if refreshed:
                     raise ResultExpiredError(
                         f"the result of task {current.id} has expired (the URL answers 403/404);"
                         " results are kept about 24 h", current) from None
-                current = await self.get(current)
+                current = await self.get(current, deadline=deadline)
                 if not current.video_url or current.video_url == url:
                     raise ResultExpiredError(
                         f"the result of task {current.id} has expired and the API offers no "
@@ -437,24 +504,35 @@ class AsyncSeedanceClient:
             "task_id": current.id, "model": current.model, "status": current.status,
             "request": current.request.to_body() if current.request else None,
             "sha256": digest, "bytes": size, "source_url_host": httpx.URL(url).host,
+            "billing_transaction_id": current.billing_transaction_id,
+            "cost_usd": current.cost_usd,
             "created_at": current.created_at.isoformat() if current.created_at else None,
             "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
-        dest.with_name(dest.name + ".json").write_text(json.dumps(sidecar, indent=2))
+        write_text(dest.with_name(dest.name + ".json"), json.dumps(sidecar, indent=2))
         if self.journal is not None:
             self.journal.update(current.id, local_path=str(dest.resolve()))
         return dest
 
-    async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024) -> bytes:
+    async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024,
+                          timeout: float | None = 120.0) -> bytes:
         """A result's bytes without auth (for showing a video the browser cannot reach)."""
         client = self._download_client()
-        resp = await client.get(_checked_result_url(url))
-        if resp.status_code in (403, 404, 410):
-            raise ResultExpiredError(f"result URL answered {resp.status_code}")
-        resp.raise_for_status()
-        if len(resp.content) > limit:
-            raise SeedanceError(f"result is larger than {limit} bytes")
-        return resp.content
+        try:
+            async with asyncio.timeout(timeout):
+                async with client.stream("GET", _checked_result_url(url)) as resp:
+                    if resp.status_code in (403, 404, 410):
+                        raise ResultExpiredError(f"result URL answered {resp.status_code}")
+                    if not resp.is_success:
+                        raise APIConnectionError(f"result URL answered HTTP {resp.status_code}")
+                    return await read_capped(resp, limit)
+        except TooLarge:
+            raise SeedanceError(f"result is larger than {limit} bytes") from None
+        except TimeoutError:
+            raise APITimeoutError(f"the result did not arrive within {timeout:g} s") from None
+        except httpx.HTTPError as exc:
+            raise APIConnectionError(f"fetching the result failed: {type(exc).__name__}: "
+                                     f"{exc}") from None
 
     def _download_client(self) -> httpx.AsyncClient:
         if self._downloader is None:
@@ -466,59 +544,71 @@ class AsyncSeedanceClient:
             )
         return self._downloader
 
-    async def _fetch(self, url: str, dest: Path) -> tuple[str, int]:
+    async def _fetch(self, url: str, dest: Path, deadline: float | None,
+                     max_bytes: int) -> tuple[str, int]:
         client = self._download_client()
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        prepare_folder(dest)
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
-        for attempt in range(self.retry.max_attempts):
+        attempts = Attempts(self.retry, self._rng, deadline=deadline,
+                            max_attempts=self.retry.max_attempts, what="download")
+        async for _ in attempts:
             try:
                 async with client.stream("GET", _checked_result_url(url)) as resp:
                     if resp.status_code in (403, 404, 410):
                         raise _Expired()
-                    if resp.status_code in RETRYABLE_STATUS:
-                        raise httpx.HTTPStatusError("retryable", request=resp.request,
-                                                    response=resp)
-                    resp.raise_for_status()
-                    expected = resp.headers.get("content-length")
+                    if not resp.is_success:
+                        error = APIConnectionError(f"download failed: HTTP {resp.status_code}")
+                        if resp.status_code not in RETRYABLE_STATUS:
+                            raise error
+                        attempts.retry(error)
+                        continue
+                    expected = _length(resp.headers.get("content-length"))
+                    if expected is not None and expected > max_bytes:
+                        raise SeedanceError(f"the result is {expected} bytes, over the "
+                                            f"{max_bytes}-byte limit (max_bytes)")
                     sha, size = hashlib.sha256(), 0
-                    with tmp.open("wb") as fh:
+                    with _open_part(tmp) as fh:
                         async for chunk in resp.aiter_bytes(1 << 16):
-                            fh.write(chunk)
-                            sha.update(chunk)
                             size += len(chunk)
-                if expected is not None and int(expected) != size:
+                            if size > max_bytes:
+                                raise SeedanceError(f"the result passed the {max_bytes}-byte "
+                                                    "limit (max_bytes); download stopped")
+                            _write(fh, chunk, tmp)
+                            sha.update(chunk)
+                if expected is not None and expected != size:
                     raise httpx.ReadError(f"got {size} of {expected} bytes")
                 if size == 0:
                     raise httpx.ReadError("empty result")
-                os.replace(tmp, dest)
+                _replace(tmp, dest)
                 return sha.hexdigest(), size
-            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            except httpx.TransportError as exc:
                 tmp.unlink(missing_ok=True)
-                if isinstance(exc, httpx.HTTPStatusError) and (
-                        exc.response.status_code not in RETRYABLE_STATUS):
-                    raise APIConnectionError(f"download failed: HTTP {exc.response.status_code}"
-                                             ) from None
-                if attempt + 1 >= self.retry.max_attempts:
-                    raise APIConnectionError(f"download failed: {redact(str(exc))}") from None
-                await asyncio.sleep(self.retry.backoff(attempt, self._rng))
+                attempts.retry(APIConnectionError(f"download failed: {type(exc).__name__}: "
+                                                  f"{clean_text(str(exc))}"))
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-        raise APIConnectionError("download failed")
+        raise APIConnectionError("download failed")  # pragma: no cover
 
     # ------------------------------------------------------------------ catalog + pricing
     async def model(self, model_id: str) -> ModelSpec:
         """Read the model detail and refresh the catalog that validation uses."""
-        data = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}")
-        return self.catalog.update_from_detail(data)
+        answer = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}")
+        try:
+            return self.catalog.update_from_detail(answer.body)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise InvalidResponseError(f"the model detail of {model_id!r} is unreadable: "
+                                       f"{type(exc).__name__}") from None
 
     async def models(self) -> list[dict[str, Any]]:
-        data = await self._call("GET", "/v1/models?category=video")
-        return list(data.get("data") or [])
+        answer = await self._call("GET", "/v1/models?category=video")
+        items = answer.body.get("data")
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     async def pricing(self, model_id: str) -> dict[str, Any]:
         """The live pricing detail of one model (`GET /v1/models/{id}/pricing`)."""
-        return await self._call("GET", f"/v1/models/{quote(model_id, safe='')}/pricing")
+        answer = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}/pricing")
+        return dict(answer.body)
 
     async def resume_unfinished(self) -> list[Task]:
         """Fresh snapshots of this server's journaled tasks that had not ended."""
@@ -552,13 +642,39 @@ def _checked_result_url(url: str) -> str:
     return url
 
 
-def _destination(task: Task, path_or_dir: str | os.PathLike[str] | None) -> Path:
-    if path_or_dir is None:
-        return data_dir() / "videos" / f"{task.id}.mp4"
-    path = Path(path_or_dir).expanduser()
-    if path.is_dir() or str(path_or_dir).endswith(("/", os.sep)):
-        return path / f"{task.id}.mp4"
-    return path
+def _length(value: str | None) -> int | None:
+    """A Content-Length we can believe, or None (a junk header is no promise)."""
+    return int(value) if value and value.isdigit() and len(value) <= 18 else None
+
+
+def _open_part(tmp: Path) -> Any:
+    try:
+        return tmp.open("wb")
+    except OSError as exc:
+        raise SaveError(f"cannot write into {tmp.parent}: {exc.strerror or exc}") from None
+
+
+def _write(fh: Any, chunk: bytes, tmp: Path) -> None:
+    try:
+        fh.write(chunk)
+    except OSError as exc:
+        raise SaveError(f"cannot write {tmp.parent}: {exc.strerror or exc}") from None
+
+
+def _replace(tmp: Path, dest: Path) -> None:
+    try:
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise SaveError(f"cannot save {dest}: {exc.strerror or exc}") from None
+
+
+def _timed_out(task: Task, timeout: float | None, cause: BaseException | None = None
+               ) -> TaskTimeoutError:
+    last = cause.last if isinstance(cause, DeadlineExceeded) else None
+    why = f" (last answer: {last})" if last is not None else ""
+    return TaskTimeoutError(
+        f"task {task.id} still {task.display_status} after {timeout or 0:g} s{why}; it keeps "
+        f"running: resume with client.wait({task.id!r})", task)
 
 
 def _age(task: Task) -> float:
