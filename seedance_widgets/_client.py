@@ -305,7 +305,7 @@ class AsyncSeedanceClient:
     def _status_url(self, task: Task) -> str:
         """The poll_url when it is a path on the API (or an absolute URL on its origin) under
         /v1/, else the fixed status route: a server never sends our token elsewhere."""
-        fixed = f"/v1/tasks/{quote(task.id, safe='')}"
+        fixed = task_path(task.id)
         if not task.poll_url:
             return fixed
         try:
@@ -321,7 +321,9 @@ class AsyncSeedanceClient:
         elif url.host or not task.poll_url.startswith("/"):
             return fixed  # "//host/path" and "host/path" are not paths on the API
         path = url.raw_path.decode("ascii", "replace")
-        return path if path.startswith("/v1/") else fixed
+        segments = path.split("?", 1)[0].split("/")
+        climbs = any(seg.lower().replace("%2e", ".") in (".", "..") for seg in segments)
+        return path if path.startswith("/v1/") and not climbs else fixed
 
     async def get(self, task: TaskRef, *, timeout: float | None = None,
                   deadline: float | None = None) -> Task:
@@ -336,7 +338,7 @@ class AsyncSeedanceClient:
             deadline = end if deadline is None else min(deadline, end)
         current = task if isinstance(task, Task) else Task(id=str(task))
         url = self._status_url(current)
-        fixed = f"/v1/tasks/{quote(current.id, safe='')}"
+        fixed = task_path(current.id)
         try:
             answer = await self._call("GET", url, deadline=deadline, poll=True)
         except NotFoundError:
@@ -365,7 +367,7 @@ class AsyncSeedanceClient:
         `timeout` bounds the whole call (APITimeoutError after it).
         """
         current = task if isinstance(task, Task) else Task(id=str(task))
-        url = f"/v1/tasks/{quote(current.id, safe='')}"
+        url = task_path(current.id)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             answer = await self._call("DELETE", url, deadline=deadline)
@@ -634,6 +636,15 @@ class _Expired(Exception):
 
 def _journal_state(task: Task) -> tuple[Any, ...]:
     return (task.status, task.progress, task.video_url, task.cancelled)
+
+
+def task_path(task_id: str) -> str:
+    """`/v1/tasks/<id>` with the id as exactly one path segment, whatever it holds: escaped,
+    and `.`/`..` spelt %2E so that URL normalisation cannot climb out of /v1/tasks/."""
+    segment = quote(task_id, safe="")
+    if set(segment) <= {"."}:
+        segment = segment.replace(".", "%2E")
+    return f"/v1/tasks/{segment}"
 
 
 def _checked_result_url(url: str) -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -85,6 +86,27 @@ def scrub(value: Any) -> Any:
     if isinstance(value, list):
         return [scrub(v) for v in value]
     return value
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrubs log records of the HTTP stack and ours: httpcore logs response headers at DEBUG,
+    and a server that echoes the Authorization header would put the key there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            text = record.getMessage()
+            clean = clean_text(text)
+            if clean != text:
+                record.msg, record.args = clean, ()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = clean_text(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_LOGGERS = ("seedance_widgets", "httpx", "httpcore.connection", "httpcore.http11",
+            "httpcore.http2", "httpcore.proxy", "httpcore.socks")
+for _name in _LOGGERS:
+    logging.getLogger(_name).addFilter(_RedactingFilter())
 
 
 class SeedanceError(Exception):

@@ -170,8 +170,8 @@ class Task(BaseModel):
             raise InvalidResponseError(f"task {task_id}: the answer has unreadable fields "
                                        f"({exc.error_count()})") from None
 
-def summary(self) -> str:
-        bits = [self.id, self.status]
+    def summary(self) -> str:
+        bits = [self.id, self.display_status]
         if self.progress is not None and not self.is_terminal:
             bits.append(f"{self.progress}%")
         if self.error:
