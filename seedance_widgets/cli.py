@@ -46,24 +46,22 @@ def _money_arg(name: str) -> Any:
     return parse
 
 
-def _seconds_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text!r}")
-    return value
-
-
-def _pause_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or value > 86400:
-        raise argparse.ArgumentTypeError(f"must be 0 to 86400 seconds, not {text!r}")
-    return value
+def _seconds_arg(low: float, high: float = math.inf, *, zero: bool = False) -> Any:
+    """An argparse type for a finite number of seconds in [low, high] (low itself only with
+    `zero`): NaN and infinity never pass, so no wait can be endless or switched off."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value > low or (zero and value == low))
+                and value <= high):
+            span = f"{'from' if zero else 'above'} {low:g}" + (
+                f" to {high:g}" if math.isfinite(high) else "")
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {span}, "
+                                             f"not {text!r}")
+        return value
+    return parse
 
 
 def _port_arg(text: str) -> int:
@@ -321,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--confirm-above", type=_money_arg("--confirm-above"),
                    default=CONFIRM_ABOVE_USD, metavar="USD",
                    help="ask before submitting runs estimated above this (default %(default)s)")
-    p.add_argument("--timeout", type=_seconds_arg, default=3600,
+    p.add_argument("--timeout", type=_seconds_arg(0), default=3600,
                    help="seconds to wait (default 3600)")
     p.set_defaults(func=cmd_generate)
 
@@ -332,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="finish a journaled task and save its video")
     p.add_argument("task_id")
     p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
-    p.add_argument("--timeout", type=_seconds_arg, default=3600)
+    p.add_argument("--timeout", type=_seconds_arg(0), default=3600)
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("emulator", help="serve the built-in TokenLab emulator on loopback")
@@ -340,9 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--api-key", action="append", metavar="KEY",
                    help="accept this key (repeatable; default: the printed demo key)")
-    p.add_argument("--queue-s", type=_pause_arg, default=2.0,
-                   help="seconds a task stays pending")
-    p.add_argument("--run-s", type=_pause_arg, default=8.0, help="seconds a task processes")
+    pause = _seconds_arg(0, 86400, zero=True)
+    p.add_argument("--queue-s", type=pause, default=2.0, help="seconds a task stays pending")
+    p.add_argument("--run-s", type=pause, default=8.0, help="seconds a task processes")
     p.set_defaults(func=cmd_emulator)
     return parser
 
