@@ -92,7 +92,8 @@ class Attempts:
       that would cross it raises `DeadlineExceeded` at once instead of sleeping in vain;
     - `max_attempts` caps the count; by default the policy's count, or no count at all when
       there is a deadline (then the deadline alone bounds the retries);
-    - a server wait above `policy.max_server_wait` is not slept through: the error is raised.
+    - without a deadline, a server wait above `policy.max_server_wait` is not slept through:
+      the error is raised (with one, the caller chose how long to wait).
     """
 
     def __init__(self, policy: RetryPolicy, rng: random.Random | None = None, *,
@@ -124,8 +125,6 @@ class Attempts:
                 raise StopAsyncIteration
             if self.max_attempts is not None and self.attempt + 1 >= self.max_attempts:
                 raise error
-            if self._wait is not None and self._wait > self.policy.max_server_wait:
-                raise error
             delay = self._wait if self._wait is not None else self.policy.backoff(
                 self.attempt, self.rng)
             left = self.left()
@@ -133,6 +132,8 @@ class Attempts:
                 raise DeadlineExceeded(
                     f"{self.what}: the deadline passes before the next attempt "
                     f"(last: {error})", error) from None
+            if left is None and self._wait is not None and self._wait > self.policy.max_server_wait:
+                raise error  # without a deadline, a long server wait is not slept through
             await asyncio.sleep(delay)
         self.attempt += 1
         self.error, self._wait = None, None
