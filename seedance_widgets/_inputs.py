@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from ._catalog import ReferenceLimits
 from ._errors import UsageError
 
 # URL kinds: which schemes each field may carry.
@@ -208,3 +209,39 @@ def money(value: Any, name: str) -> float:
         raise UsageError(f"{name} must be a finite amount of US dollars, 0 or more "
                          f"(for example 5 or 0.50), not {shown(value, 40)}")
     return number
+
+
+def reference_count_problems(model: str, lim: ReferenceLimits, images: int, videos: int, audios: int
+                             ) -> list[InitErrorDetails]:
+    """The reference-to-video count rules (images include material assets)."""
+    errors = []
+    if images == 0 and videos == 0:
+        field = "audio_urls" if audios else "reference_images"
+        msg = ("audio_urls: audio is only a reference beside at least one image or video; "
+               "add reference_images or video_urls" if audios else
+               "reference-to-video needs at least one reference image or video "
+               "(reference_images, video_urls)")
+        errors.append(err(field, "missing_reference", msg, None))
+    for field, n, cap, what in (
+        ("reference_images", images, lim.images, "images"),
+        ("video_urls", videos, lim.videos, "videos"),
+        ("audio_urls", audios, lim.audios, "audios"),
+    ):
+        if n > cap:
+            errors.append(err(field, "too_many_references",
+                              f"{field} has {n} {what}; {model} allows at most {cap}", n))
+    total = images + videos + audios
+    if total > lim.files:
+        errors.append(err("reference_images", "too_many_files",
+                          f"reference_images: {total} reference files in all; at most "
+                          f"{lim.files} (images + videos + audios)", total))
+    return errors
+
+
+def with_named_fields(error: ValidationError) -> ValidationError:
+    """The same errors, each message naming its field once (pydantic's own do not)."""
+    errors = [InitErrorDetails(
+        type=PydanticCustomError(str(e["type"]), braces(
+            named(str(e["loc"][0]) if e["loc"] else "request", str(e["msg"])))),
+        loc=e["loc"], input=e.get("input")) for e in error.errors(include_url=False)]
+    return ValidationError.from_exception_data(error.title, errors)

@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import InitErrorDetails
 
 from ._catalog import OPERATIONS, Catalog, ModelSpec, default_catalog
 from ._inputs import (  # IMAGE_MIME, MAX_IMAGE_BYTES: re-exported for the panel
@@ -36,19 +36,19 @@ from ._inputs import (  # IMAGE_MIME, MAX_IMAGE_BYTES: re-exported for the panel
     PROMPT_CONTROLS_OK,
     PROMPT_MIN_VISIBLE,
     WHOLE_NUMBER_RANGES,
-    braces,
     control_problem,
     encoding_problem,
     err,
     error_lines,
     listed,
-    named,
     raise_all,
+    reference_count_problems,
     short,
     shown,
     url_problem,
     visible_count,
     whole_number,
+    with_named_fields,
 )
 
 # Alias -> canonical field. The contract accepts these and requires them to agree.
@@ -141,11 +141,7 @@ class VideoRequest(BaseModel):
         try:
             return handler(data)
         except ValidationError as exc:
-            errors = [InitErrorDetails(
-                type=PydanticCustomError(str(e["type"]), braces(
-                    named(str(e["loc"][0]) if e["loc"] else "request", str(e["msg"])))),
-                loc=e["loc"], input=e.get("input")) for e in exc.errors(include_url=False)]
-            raise ValidationError.from_exception_data("VideoRequest", errors) from None
+            raise with_named_fields(exc) from None
 
     @field_validator(*WHOLE_NUMBER_RANGES, mode="before")
     @classmethod
@@ -361,33 +357,9 @@ class VideoRequest(BaseModel):
         return errors
 
     def _check_reference_counts(self, spec: ModelSpec) -> list[InitErrorDetails]:
-        lim = spec.references
         images = len(self.reference_images or ()) + len(self.material_asset_ids or ())
-        videos = len(self.video_urls or ())
-        audios = len(self.audio_urls or ())
-        errors = []
-        if images == 0 and videos == 0:
-            field = "audio_urls" if audios else "reference_images"
-            msg = ("audio_urls: audio is only a reference beside at least one image or video; "
-                   "add reference_images or video_urls" if audios else
-                   "reference-to-video needs at least one reference image or video "
-                   "(reference_images, video_urls)")
-            errors.append(err(field, "missing_reference", msg, None))
-        for field, n, cap, what in (
-            ("reference_images", images, lim.images, "images"),
-            ("video_urls", videos, lim.videos, "videos"),
-            ("audio_urls", audios, lim.audios, "audios"),
-        ):
-            if n > cap:
-                errors.append(err(field, "too_many_references",
-                                   f"{field} has {n} {what}; {spec.id} allows at most {cap}",
-                                   n))
-        total = images + videos + audios
-        if total > lim.files:
-            errors.append(err("reference_images", "too_many_files",
-                               f"reference_images: {total} reference files in all; at most "
-                               f"{lim.files} (images + videos + audios)", total))
-        return errors
+        return reference_count_problems(spec.id, spec.references, images,
+                                        len(self.video_urls or ()), len(self.audio_urls or ()))
 
     def _check_urls(self) -> list[InitErrorDetails]:
         errors = []
