@@ -199,20 +199,22 @@ class AsyncSeedanceClient:
         """
         what = f"{method} {url}"
         attempts = Attempts(self.retry, self._rng, deadline=deadline, what=what)
+        # httpx's timeouts restart with every byte; this bounds an attempt as a whole.
+        whole = 2 * self._timeout
+        loop_deadline = None if deadline is None else (
+            asyncio.get_running_loop().time() + deadline - time.monotonic())
         async for _ in attempts:
             left = attempts.left()
-            # httpx's timeouts restart with every byte; this bounds the attempt as a whole.
-            whole = 2 * self._timeout
-            limit = whole if left is None else min(whole, left)
-            if limit <= 0:
+            if left is not None and left <= 0:
                 raise DeadlineExceeded(f"{what}: the deadline passed")
             try:
-                answer = await exchange(self._http, method, url, limit_s=limit,
+                answer = await exchange(self._http, method, url, limit_s=whole,
+                                        deadline=loop_deadline,
                                         slots=self._poll_slots if poll else None)
             except TimeoutError:
-                if left is not None and limit >= left:
+                if deadline is not None and time.monotonic() >= deadline - 0.005:
                     raise DeadlineExceeded(f"{what}: no answer before the deadline") from None
-                attempts.retry(APITimeoutError(f"{what}: no complete answer within {limit:g} s"))
+                attempts.retry(APITimeoutError(f"{what}: no complete answer within {whole:g} s"))
                 continue
             except httpx.TimeoutException as exc:
                 attempts.retry(APITimeoutError(f"{what}: timed out ({type(exc).__name__})"))

@@ -160,20 +160,24 @@ class PollSlots:
 
 
 async def exchange(http: httpx.AsyncClient, method: str, url: str, *, limit_s: float,
-                   json: Any = None, timeout: httpx.Timeout | None = None,
+                   deadline: float | None = None, json: Any = None,
+                   timeout: httpx.Timeout | None = None,
                    slots: PollSlots | None = None) -> Answer:
-    """Send one request and read its answer within `limit_s` seconds in all (waiting for a
-    poll slot included). Raises TimeoutError at the limit and httpx's transport errors."""
-    async with asyncio.timeout(limit_s):
+    """Send one request and read its answer within `limit_s` seconds in all, and by
+    `deadline` (a loop time) when given. The wait for a poll slot counts against the deadline
+    only: a queue of a thousand polls must not time out each other's attempts.
+    Raises TimeoutError at either limit, and httpx's transport errors."""
+    async with asyncio.timeout_at(deadline):
         async with slots.lease() if slots else contextlib.nullcontext():
-            kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
-            if json is not None:
-                kwargs["json"] = json
-            async with http.stream(method, url, **kwargs) as resp:
-                try:
-                    content = await read_capped(resp, MAX_ANSWER_BYTES)
-                except TooLarge:
-                    content = b""  # unreadable: the status and headers still count
+            async with asyncio.timeout(limit_s):
+                kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+                if json is not None:
+                    kwargs["json"] = json
+                async with http.stream(method, url, **kwargs) as resp:
+                    try:
+                        content = await read_capped(resp, MAX_ANSWER_BYTES)
+                    except TooLarge:
+                        content = b""  # unreadable: the status and headers still count
     return Answer(resp.status_code, clean_text(resp.reason_phrase or ""),
                   clean_headers(resp.headers), decode_json(content))
 
