@@ -109,6 +109,20 @@ async def test_a_long_queue_for_poll_slots_is_not_a_timeout(server: HostileServe
     assert len(server.seen()) == 40  # no attempt timed out in the queue and was resent
 
 
+async def test_requests_cut_at_their_deadline_do_not_leak_connections(server: HostileServer
+                                                                      ) -> None:
+    """120 answers cut mid-body (more than the pool's 100 connections), then healthy polls."""
+    server.route("GET", "/v1/tasks/slow", TRICKLE)
+    server.route("GET", "/v1/tasks/ok", Reply(json=task_body("ok", "completed")))
+    async with client(server, poll_concurrency=200) as c:
+        cut = await asyncio.gather(*(c.get(f"slow{i}", timeout=0.5) for i in range(120)),
+                                   return_exceptions=True)
+        with Clock() as clock:
+            healthy = await asyncio.gather(*(c.get("ok", timeout=5) for _ in range(20)))
+    assert all(isinstance(r, APITimeoutError) for r in cut)
+    assert all(t.succeeded for t in healthy) and clock.s < 2
+
+
 async def test_endless_429s_end_the_wait_at_its_deadline(server: HostileServer) -> None:
     server.route("GET", "/v1/tasks/", LIMITED)
     async with client(server) as c:
