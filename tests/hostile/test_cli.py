@@ -89,7 +89,7 @@ def test_a_malformed_base_url_is_one_plain_line(live: HostileServer, url: str,
 def test_an_unreachable_server_is_said_once_and_not_as_ambiguous(
         live: HostileServer, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("seedance_widgets._client.RetryPolicy", lambda: FAST)  # quick retries
+    monkeypatch.setattr("seedance_widgets._core.RetryPolicy", lambda: FAST)  # quick retries
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again at once: nothing listens there

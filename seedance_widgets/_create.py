@@ -1,0 +1,103 @@
+"""Creating a task, where the money is: a create is sent once unless it provably never left,
+and every answer (a task, a refusal, an ambiguity) is recorded before `create` returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ._core import ClientCore, _journal_state
+from ._errors import (
+    AmbiguousSubmitError,
+    APIConnectionError,
+    InvalidResponseError,
+    MaterialPreparingError,
+    RateLimitError,
+)
+from ._request import VideoRequest
+from ._retry import Attempts
+from ._task import Task
+from ._transport import api_error, exchange
+
+log = logging.getLogger("seedance_widgets")
+
+# A connection that was never made cannot have delivered a create: safe to resend.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+             httpx.UnsupportedProtocol)
+
+
+class Creating(ClientCore):
+    """`create`, and the records that make an ambiguous create findable."""
+
+    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
+                     **fields: Any) -> Task:
+        """Submit one generation. Never resent if it may have reached the server."""
+        req = self._coerce(request, fields)
+        body = req.to_body()
+        attempt_id = uuid.uuid4().hex
+        if self.journal is not None:
+            self.journal.submitting(attempt=attempt_id, server=self.server_label, request=body,
+                                    fingerprint=req.fingerprint())
+        attempts = Attempts(self.retry, self._rng, what="create")
+        limit = httpx.Timeout(self._timeout, read=self._create_timeout)
+        async for attempt in attempts:
+            sent_at = dt.datetime.now(dt.UTC)
+            try:
+                answer = await exchange(self._http, "POST", "/v1/videos/generations", json=body,
+                                        limit_s=self._create_timeout, timeout=limit)
+            except _NOT_SENT as exc:
+                attempts.retry(APIConnectionError(f"could not connect to {self.base_url}: {exc}"))
+                continue
+            except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
+                cause = "no answer in time" if isinstance(exc, TimeoutError) else \
+                    type(exc).__name__
+                raise self._ambiguous(req, sent_at, cause, attempt_id) from None
+            if answer.ok:
+                try:
+                    task = Task.from_response(answer.body, request=req, headers=answer.headers)
+                except InvalidResponseError:
+                    raise self._ambiguous(req, sent_at, "the answer names no readable task id",
+                                          attempt_id) from None
+                if self.journal is not None:
+                    self.journal.created(task_id=task.id, server=self.server_label, request=body,
+                                         fingerprint=req.fingerprint(), status=task.status,
+                                         attempt=attempt_id)
+                    self._journaled[task.id] = _journal_state(task)
+                    if task.billing_transaction_id:
+                        self.journal.update(task.id,
+                                            billing_transaction_id=task.billing_transaction_id)
+                return task
+            if answer.status >= 500 or answer.status == 408 or answer.status < 400:
+                raise self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
+            error = api_error(answer)
+            if not isinstance(error, RateLimitError | MaterialPreparingError):
+                raise error
+            wait = error.retry_after
+            if wait is None:
+                wait = max(1.0, self.retry.backoff(attempt + 1, self._rng))
+            log.info("create refused for now (%s); retrying in %.1fs", error.code or
+                     error.status_code, wait)
+            attempts.retry(error, wait)
+        raise APIConnectionError("create did not succeed within the retry budget")
+
+    def _coerce(self, request: VideoRequest | Mapping[str, Any] | None,
+                fields: Mapping[str, Any]) -> VideoRequest:
+        if isinstance(request, VideoRequest) and not fields:
+            return request
+        data = request.to_body() if isinstance(request, VideoRequest) else dict(request or {})
+        return VideoRequest.model_validate({**data, **fields}, context={"catalog": self.catalog})
+
+    def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str,
+                   attempt_id: str) -> AmbiguousSubmitError:
+        err = AmbiguousSubmitError(req, sent_at, cause)
+        if self.journal is not None:
+            self.journal.ambiguous(server=self.server_label, request=req.to_body(),
+                                   fingerprint=err.fingerprint, sent_at=sent_at.isoformat(),
+                                   cause=cause, attempt=attempt_id)
+        log.warning("%s", err)
+        return err
