@@ -24,7 +24,7 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-from ._catalog import Catalog, ModelSpec
+from ._catalog import ModelSpec
 from ._core import (
     BASE_URL_ENV,
     CREATE_TIMEOUT,
@@ -96,7 +96,7 @@ class AsyncSeedanceClient(Creating, Downloading):
         for entry in self.journal.unfinished():
             if entry.server != self.server_label:
                 continue
-            req = _request_or_none(entry.request, self.catalog)
+            req = VideoRequest.from_stored(entry.request, self.catalog)
             try:
                 snapshot = await self.get(Task(id=entry.id, request=req))
                 self._journal_snapshot(snapshot)
@@ -105,11 +105,3 @@ class AsyncSeedanceClient(Creating, Downloading):
                 log.warning("journaled task %s is gone: %s", entry.id, exc)
         return out
 
-
-def _request_or_none(body: dict[str, Any] | None, catalog: Catalog) -> VideoRequest | None:
-    if not body:
-        return None
-    try:
-        return VideoRequest.model_validate(body, context={"catalog": catalog})
-    except ValueError:
-        return None

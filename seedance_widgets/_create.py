@@ -43,6 +43,11 @@ class Creating(ClientCore):
         if self.journal is not None:
             self.journal.submitting(attempt=attempt_id, server=self.server_label, request=body,
                                     fingerprint=req.fingerprint())
+        return await self._post(req, body, attempt_id)
+
+    async def _post(self, req: VideoRequest, body: dict[str, Any], attempt_id: str) -> Task:
+        """The create's attempts: resent only when no connection was made, or when the server
+        said "not now"; everything else that may have reached it is ambiguous."""
         attempts = Attempts(self.retry, self._rng, what="create")
         limit = httpx.Timeout(self._timeout, read=self._create_timeout)
         async for attempt in attempts:
@@ -83,7 +88,7 @@ class Creating(ClientCore):
             log.info("create refused for now (%s); retrying in %.1fs", error.code or
                      error.status_code, wait)
             attempts.retry(error, wait)
-        raise APIConnectionError("create did not succeed within the retry budget")
+        raise AssertionError("unreachable: Attempts raises the last error")  # pragma: no cover
 
     def _coerce(self, request: VideoRequest | Mapping[str, Any] | None,
                 fields: Mapping[str, Any]) -> VideoRequest:

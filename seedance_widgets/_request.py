@@ -388,6 +388,17 @@ class VideoRequest(BaseModel):
         """The exact JSON body of the create call: canonical names, no nulls."""
         return self.model_dump(mode="json", exclude_none=True)
 
+    @classmethod
+    def from_stored(cls, body: Any, catalog: Catalog | None = None) -> VideoRequest | None:
+        """A request read back from the history, or None when today's rules refuse it (they
+        may be stricter than when it was sent): a stored task must stay resumable."""
+        if not isinstance(body, dict) or not body:
+            return None
+        try:
+            return cls.model_validate(body, context={"catalog": catalog} if catalog else None)
+        except ValueError:
+            return None
+
     def fingerprint(self) -> str:
         """A short stable hash of the body, to find a task after an ambiguous submit."""
         canon = json.dumps(self.to_body(), sort_keys=True, separators=(",", ":"))

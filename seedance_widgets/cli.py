@@ -264,7 +264,7 @@ async def _resume(a: argparse.Namespace) -> int:
                   f"{client.server_label}; set TOKENLAB_API_KEY/TOKENLAB_BASE_URL to match",
                   file=sys.stderr)
             return 2
-        req = VideoRequest.model_validate(entry.request) if entry.request else None
+        req = VideoRequest.from_stored(entry.request)  # None if today's rules refuse it
         task = await client.wait(Task(id=entry.id, request=req), timeout=a.timeout,
                                  on_update=ProgressBar())
         path = await client.download(task, a.out)

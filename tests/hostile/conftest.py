@@ -27,7 +27,7 @@ def server() -> Iterator[HostileServer]:
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "journal.jsonl")
+    return Journal(tmp_path / "history" / "journal.jsonl")  # its own folder
 
 
 def client(server: HostileServer, journal: Journal | None = None, **kw: Any
@@ -51,5 +51,32 @@ def serve_video(server: HostileServer, body: bytes = VIDEO) -> None:
     server.route("GET", "/cdn/", Reply(body=body, headers={"Content-Type": "video/mp4"}))
 
 
+# What the history recorded, read one way for the whole suite (the store behind `Journal` may
+# change; these five helpers are all that know its shape).
+def recorded_ids(journal: Journal) -> list[str]:
+    """Ids of the tasks recorded as created, oldest first."""
+    return [e.id for e in journal.entries()]
+
+
+def ambiguous_prints(journal: Journal) -> list[str]:
+    """Fingerprints of the creates recorded as ambiguous."""
+    return [r["fingerprint"] for r in journal.ambiguous_submits()]
+
+
+def recorded_values(journal: Journal, key: str) -> list[Any]:
+    """Every value of `key` the history holds for any task."""
+    return [r[key] for r in journal.records() if key in r]
+
+
+def record_created(journal: Journal, tid: str, server: str, request: dict[str, Any]) -> None:
+    """A task recorded as created earlier (by an older version, say)."""
+    journal.created(task_id=tid, server=server, fingerprint="f" * 16, request=request)
+
+
+def recorded_anything(journal: Journal) -> bool:
+    return journal.path.exists() and bool(list(journal.records()))
+
+
 def journal_text(journal: Journal) -> str:
+    """Everything the history keeps, as text (for leak checks)."""
     return journal.path.read_text() if journal.path.exists() else ""

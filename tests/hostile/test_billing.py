@@ -6,12 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .conftest import CREATE, REQ, client, done_body, serve_video, task_body
+from .conftest import (
+    CREATE,
+    REQ,
+    client,
+    done_body,
+    recorded_ids,
+    recorded_values,
+    serve_video,
+    task_body,
+)
 from .server import HostileServer, Reply
-
-
-def journaled(journal, key: str) -> list[object]:
-    return [r[key] for r in journal.records() if key in r]
 
 
 async def test_billing_id_from_the_create_body_is_recorded(server: HostileServer,
@@ -20,7 +25,7 @@ async def test_billing_id_from_the_create_body_is_recorded(server: HostileServer
     async with client(server, journal) as c:
         task = await c.create(REQ)
     assert task.billing_transaction_id == "bt_1"
-    assert journaled(journal, "billing_transaction_id") == ["bt_1"]
+    assert recorded_values(journal, "billing_transaction_id") == ["bt_1"]
 
 
 async def test_billing_headers_are_kept_and_name_the_task(server: HostileServer,
@@ -30,8 +35,8 @@ async def test_billing_headers_are_kept_and_name_the_task(server: HostileServer,
     async with client(server, journal) as c:
         task = await c.create(REQ)
     assert (task.id, task.billing_transaction_id) == ("t-hdr", "bt_hdr")
-    assert [e.id for e in journal.entries()] == ["t-hdr"]
-    assert journaled(journal, "billing_transaction_id") == ["bt_hdr"]
+    assert recorded_ids(journal) == ["t-hdr"]
+    assert recorded_values(journal, "billing_transaction_id") == ["bt_hdr"]
 
 
 async def test_billing_on_a_poll_and_the_cost_reach_history_and_sidecar(
@@ -45,8 +50,8 @@ async def test_billing_on_a_poll_and_the_cost_reach_history_and_sidecar(
         final = await c.wait(task, timeout=10)
         path = await c.download(final, tmp_path)
     assert (final.cost_usd, final.billing_transaction_id) == (0.59, "bt_poll")
-    assert "bt_poll" in journaled(journal, "billing_transaction_id")
-    assert 0.59 in journaled(journal, "cost_usd")
+    assert "bt_poll" in recorded_values(journal, "billing_transaction_id")
+    assert 0.59 in recorded_values(journal, "cost_usd")
     side = json.loads(path.with_name(path.name + ".json").read_text())
     assert (side["billing_transaction_id"], side["cost_usd"]) == ("bt_poll", 0.59)
 

@@ -18,7 +18,17 @@ from seedance_widgets import (
 )
 from seedance_widgets._client import CREATE_TIMEOUT
 
-from .conftest import CREATE, FAST, REQ, client, done_body, journal_text, serve_video, task_body
+from .conftest import (
+    CREATE,
+    FAST,
+    REQ,
+    ambiguous_prints,
+    client,
+    done_body,
+    recorded_ids,
+    serve_video,
+    task_body,
+)
 from .server import HostileServer, Recorded, Reply, Reset, Silence
 
 SLACK = 1.0
@@ -193,7 +203,7 @@ async def test_a_slow_create_is_not_ambiguous(server: HostileServer, journal) ->
     server.route("POST", CREATE, Reply(json=task_body(), delay=2.0))
     async with client(server, journal, timeout=0.5) as c:  # polls time out fast...
         task = await c.create(REQ)  # ...but a create may take its time
-    assert task.id == "t1" and [e.id for e in journal.entries()] == ["t1"]
+    assert task.id == "t1" and recorded_ids(journal) == ["t1"]
     assert len(server.creates) == 1
 
 
@@ -206,7 +216,7 @@ async def test_a_create_past_its_timeout_is_ambiguous_and_recorded(
         with Clock() as clock, pytest.raises(AmbiguousSubmitError):
             await c.create(REQ)
     assert clock.s <= 1.5 + SLACK and len(server.creates) == 1
-    assert REQ.fingerprint() in journal_text(journal)
+    assert ambiguous_prints(journal) == [REQ.fingerprint()]
 
 
 def test_the_sync_facade_keeps_the_deadline(server: HostileServer, tmp_path: Path) -> None:

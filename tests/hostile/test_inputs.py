@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from seedance_widgets._request import error_lines
 
-from .conftest import CREATE, client, task_body
+from .conftest import CREATE, client, record_created, recorded_anything, task_body
 from .server import HostileServer, Reply
 
 ASSET = "asset://asset-20260720123456-abc12"
@@ -68,7 +68,7 @@ async def test_refused_before_anything_is_sent(server: HostileServer, journal,
         with pytest.raises(ValidationError) as info:
             await c.create(**fields)
     assert not server.seen()  # nothing reached the server...
-    assert not journal.path.exists()  # ...and no intent was recorded either
+    assert not recorded_anything(journal)  # ...and no intent was recorded either
     lines = error_lines(info.value)
     assert len(lines) == 1 and lines[0].startswith(field), lines
     assert words in lines[0]
@@ -85,6 +85,25 @@ async def test_fine_prompts_go_out_exactly(server: HostileServer, journal, promp
         await c.create(model="seedance-2.0", prompt=prompt)
     (sent,) = server.creates
     assert json.loads(sent.body)["prompt"] == prompt
+
+
+def test_a_stored_request_refused_by_todays_rules_stays_resumable() -> None:
+    from seedance_widgets import VideoRequest
+
+    assert VideoRequest.from_stored({"model": "seedance-2.0", "prompt": "p"}) is None
+    assert VideoRequest.from_stored({"model": "seedance-2.0", "prompt": "pq"}) is not None
+    assert VideoRequest.from_stored("junk") is None
+
+
+async def test_resume_follows_a_task_whose_old_request_is_refused_now(
+        server: HostileServer, journal) -> None:
+    record_created(journal, "old1", server.base_url,
+                   {"model": "seedance-2.0", "prompt": "p"})  # sent before the rule existed
+    server.route("GET", "/v1/tasks/", Reply(json=task_body("old1", "processing")))
+    async with client(server, journal) as c:
+        (task,) = await c.resume_unfinished()
+    assert task.id == "old1" and task.request is None
+    assert [r.path for r in server.seen()] == ["/v1/tasks/old1"]
 
 
 def test_pydantic_messages_are_named_too() -> None:

@@ -17,7 +17,7 @@ from seedance_widgets import (
 )
 from seedance_widgets._errors import InvalidResponseError
 
-from .conftest import CREATE, REQ, client, task_body
+from .conftest import CREATE, REQ, ambiguous_prints, client, recorded_ids, task_body
 from .server import HostileServer, Reply
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
@@ -37,10 +37,6 @@ async def create_once(server: HostileServer, journal, answer: Reply) -> Any:
             assert len(server.creates) == 1  # whatever came back, it was sent once
 
 
-def created_ids(journal) -> list[str]:
-    return [e.id for e in journal.entries()]
-
-
 # ---------------------------------------------------------------------------- creates: kept
 @pytest.mark.parametrize(("created", "expected"), [
     (NOW_S, NOW_S), (NOW_S * 1000, NOW_S), (NOW_S * 1_000_000, NOW_S),
@@ -51,7 +47,7 @@ async def test_created_in_seconds_ms_us_or_text(server: HostileServer, journal, 
                                                 expected: int | None) -> None:
     task = await create_once(server, journal, Reply(json=task_body(created=created)))
     got = task.created_at.timestamp() if task.created_at else None
-    assert got == expected and created_ids(journal) == ["t1"]
+    assert got == expected and recorded_ids(journal) == ["t1"]
 
 
 @pytest.mark.parametrize(("progress", "expected"), [
@@ -63,14 +59,14 @@ async def test_progress_is_clamped_and_junk_is_none(server: HostileServer, journ
                                                     progress: str, expected: int | None) -> None:
     body = f'{{"id": "t1", "status": "processing", "progress": {progress}}}'
     task = await create_once(server, journal, raw(body))
-    assert task.progress == expected and created_ids(journal) == ["t1"]
+    assert task.progress == expected and recorded_ids(journal) == ["t1"]
 
 
 async def test_a_100000_level_body_with_a_readable_id_is_a_recorded_task(
         server: HostileServer, journal) -> None:
     body = b'{"id": "t1", "status": "pending", "junk": ' + DEEP + b', "model": "m"}'
     task = await create_once(server, journal, raw(body))
-    assert (task.id, task.model) == ("t1", "m") and created_ids(journal) == ["t1"]
+    assert (task.id, task.model) == ("t1", "m") and recorded_ids(journal) == ["t1"]
 
 
 @pytest.mark.parametrize("body", [
@@ -85,19 +81,19 @@ async def test_junk_fields_around_a_readable_id_are_read_as_not_given(
     task = await create_once(server, journal, raw(body))
     assert task.id == "t1" and task.status == "pending" and not task.cancelled
     assert task.width is None and task.cost_usd is None and task.video_url is None
-    assert created_ids(journal) == ["t1"]
+    assert recorded_ids(journal) == ["t1"]
 
 
 async def test_a_numeric_id_is_read_as_text(server: HostileServer, journal) -> None:
     task = await create_once(server, journal, raw('{"id": 123456}'))
-    assert task.id == "123456" and created_ids(journal) == ["123456"]
+    assert task.id == "123456" and recorded_ids(journal) == ["123456"]
 
 
 async def test_the_x_task_id_header_saves_a_task_whose_body_is_junk(server: HostileServer,
                                                                     journal) -> None:
     task = await create_once(server, journal, Reply(body=b"<html>oops</html>",
                                                     headers={"X-Task-ID": "t-from-header"}))
-    assert task.id == "t-from-header" and created_ids(journal) == ["t-from-header"]
+    assert task.id == "t-from-header" and recorded_ids(journal) == ["t-from-header"]
 
 
 # ---------------------------------------------------------------------------- creates: ambiguous
@@ -114,8 +110,8 @@ async def test_a_2xx_without_a_readable_id_is_ambiguous_and_recorded(
     with pytest.raises(AmbiguousSubmitError) as info:
         await create_once(server, journal, answer)
     assert info.value.fingerprint == REQ.fingerprint()
-    assert [r["fingerprint"] for r in journal.ambiguous_submits()] == [REQ.fingerprint()]
-    assert created_ids(journal) == []
+    assert ambiguous_prints(journal) == [REQ.fingerprint()]
+    assert recorded_ids(journal) == []
 
 
 # ---------------------------------------------------------------------------- status polls
