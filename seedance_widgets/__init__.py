@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import history  # the package, callable: history() lists every task, oldest first
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._client import AsyncSeedanceClient, CancelResult
 from ._demo import connect, connect_sync
@@ -23,6 +24,7 @@ from ._errors import (
     BadRequestError,
     BudgetExceededError,
     ConflictError,
+    HistoryError,
     InvalidResponseError,
     MaterialPreparingError,
     NotFoundError,
@@ -36,15 +38,16 @@ from ._errors import (
     TaskCancelledError,
     TaskError,
     TaskFailedError,
+    TaskNotRecordedError,
     TaskTimeoutError,
     UsageError,
 )
-from ._journal import Journal, JournalEntry, history
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
 from ._sync import SeedanceClient
 from ._task import TERMINAL_STATES, Task, display_status, normalize_status
+from .history import History, HistoryEntry, HistoryPage, Journal, JournalEntry
 
 if TYPE_CHECKING:
     from ._widget_gallery import Gallery
@@ -79,6 +82,10 @@ __all__ = [
     "Catalog",
     "ConflictError",
     "Gallery",
+    "History",
+    "HistoryEntry",
+    "HistoryError",
+    "HistoryPage",
     "InvalidResponseError",
     "Journal",
     "JournalEntry",
@@ -100,6 +107,7 @@ __all__ = [
     "TaskCancelledError",
     "TaskError",
     "TaskFailedError",
+    "TaskNotRecordedError",
     "TaskTimeoutError",
     "TaskWidget",
     "UsageError",

@@ -7,9 +7,11 @@ It is assembled from one module per job: `_core` (settings, HTTP clients, `_call
 Money rules, enforced in `_create` and nowhere else:
 - A create is resent only when it provably never reached the server (no connection was made),
   or when the server explicitly said "not now" (429, 409 seedance_material_preparing).
-  Anything ambiguous raises `AmbiguousSubmitError` and is journaled, never retried.
-- Every created task is journaled (fsync'd) before `create` returns: a 2xx answer with a
-  readable task id is a task, however junk its other fields; without one it is ambiguous.
+  Anything ambiguous raises `AmbiguousSubmitError` and is recorded, never retried.
+- Every create is recorded in the history (fsync'd) before the POST, and its answer before
+  `create` returns (see `history/_recorder.py` for what a failed write means): a 2xx answer
+  with a readable task id is a task, however junk its other fields; without one it is
+  ambiguous.
 - The bearer token goes only to the API origin: status URLs on another origin are ignored, and
   result downloads use a second HTTP client that has no Authorization header.
 
@@ -37,7 +39,7 @@ from ._core import (
 )
 from ._create import Creating
 from ._downloads import Downloading
-from ._errors import InvalidResponseError, NotFoundError, PermissionDeniedError
+from ._errors import HistoryError, InvalidResponseError, NotFoundError, PermissionDeniedError
 from ._polling import CancelResult, task_path
 from ._request import VideoRequest
 from ._task import Task
@@ -89,19 +91,22 @@ class AsyncSeedanceClient(Creating, Downloading):
         return dict(answer.body)
 
     async def resume_unfinished(self) -> list[Task]:
-        """Fresh snapshots of this server's journaled tasks that had not ended."""
-        if self.journal is None:
+        """Fresh snapshots of this server's recorded tasks that had not ended."""
+        store = self._recorder.store
+        if store is None:
             return []
         out = []
-        for entry in self.journal.unfinished():
-            if entry.server != self.server_label:
-                continue
-            req = VideoRequest.from_stored(entry.request, self.catalog)
+        for entry in store.unfinished(server=self.server_label):
+            try:
+                # None when today's rules refuse what was sent then: still followed.
+                req = VideoRequest.from_stored(store.full_request(entry), self.catalog)
+            except HistoryError:  # an input file went missing: follow it without its request
+                req = None
             try:
                 snapshot = await self.get(Task(id=entry.id, request=req))
-                self._journal_snapshot(snapshot)
+                self._recorder.snapshot(snapshot)
                 out.append(snapshot)
             except (NotFoundError, PermissionDeniedError) as exc:
-                log.warning("journaled task %s is gone: %s", entry.id, exc)
+                log.warning("recorded task %s is gone: %s", entry.id, exc)
         return out
 

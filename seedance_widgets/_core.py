@@ -13,7 +13,7 @@ import logging
 import os
 import random
 import time
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 
@@ -25,7 +25,6 @@ from ._errors import (
     InvalidResponseError,
     SeedanceError,
 )
-from ._journal import Journal
 from ._retry import RETRYABLE_STATUS, Attempts, RetryPolicy
 from ._task import Task
 from ._transport import (
@@ -37,6 +36,8 @@ from ._transport import (
     exchange,
 )
 from ._version import __version__
+from .history import History
+from .history._recorder import Recorder
 
 log = logging.getLogger("seedance_widgets")
 
@@ -65,7 +66,8 @@ class ClientCore:
         download_transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
-        journal: Journal | Literal[False] | None = None,
+        history: History | Literal[False] | None = None,
+        journal: History | Literal[False] | None = None,
         catalog: Catalog | None = None,
         server_label: str | None = None,
         rng: random.Random | None = None,
@@ -86,7 +88,10 @@ class ClientCore:
         self.server_label = server_label or self.base_url
         self.retry = retry or RetryPolicy()
         self.catalog = catalog or default_catalog()
-        self.journal: Journal | None = (None if journal is False else journal or Journal())
+        # `journal=` is the old name of `history=`; False runs without a history.
+        chosen = history if history is not None else journal
+        self.history: History | None = None if chosen is False else (chosen or History())
+        self._recorder = Recorder(self.history, self.server_label)
         self._rng = rng or random.Random()
         self._timeout = timeout
         self._create_timeout = max(timeout, create_timeout)
@@ -106,7 +111,11 @@ class ClientCore:
         # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs starting together spreads
         # it; a slot is lent for 1 s at most, so trickling answers cannot starve other polls.
         self._poll_slots = PollSlots(poll_concurrency, hold=1.0)
-        self._journaled: dict[str, tuple[Any, ...]] = {}
+
+    @property
+    def journal(self) -> History | None:
+        """The old name of `history`."""
+        return self.history
 
     @property
     def demo(self) -> bool:
@@ -166,9 +175,3 @@ class ClientCore:
                 raise api_error(answer)
             log.debug("retrying %s after %s", what, attempts.error)
         raise APIConnectionError(f"{what}: no attempt was made")  # pragma: no cover
-
-
-def _journal_state(task: Task) -> tuple[Any, ...]:
-    return (task.status, task.progress, task.video_url, task.cancelled)
-
-

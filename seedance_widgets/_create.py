@@ -1,5 +1,6 @@
-"""Creating a task, where the money is: a create is sent once unless it provably never left,
-and every answer (a task, a refusal, an ambiguity) is recorded before `create` returns."""
+"""Creating a task, where the money is: a create is sent once unless it provably never left;
+its intent is recorded before the POST, and every outcome (a task, a refusal, an ambiguity,
+"never sent") before `create` returns or raises."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from typing import Any
 
 import httpx
 
-from ._core import ClientCore, _journal_state
+from ._core import ClientCore
 from ._errors import (
     AmbiguousSubmitError,
     APIConnectionError,
+    APIError,
     InvalidResponseError,
     MaterialPreparingError,
     RateLimitError,
@@ -40,10 +42,15 @@ class Creating(ClientCore):
         req = self._coerce(request, fields)
         body = req.to_body()
         attempt_id = uuid.uuid4().hex
-        if self.journal is not None:
-            self.journal.submitting(attempt=attempt_id, server=self.server_label, request=body,
-                                    fingerprint=req.fingerprint())
-        return await self._post(req, body, attempt_id)
+        await self._recorder.intent(attempt_id, body, req.fingerprint())
+        try:
+            return await self._post(req, body, attempt_id)
+        except APIError as exc:  # a refusal (4xx) made no task: settled, not unresolved
+            self._recorder.refused(attempt_id, exc.status_code)
+            raise
+        except APIConnectionError:  # only "never connected" leaves the attempts as this
+            self._recorder.never_sent(attempt_id)
+            raise
 
     async def _post(self, req: VideoRequest, body: dict[str, Any], attempt_id: str) -> Task:
         """The create's attempts: resent only when no connection was made, or when the server
@@ -68,14 +75,7 @@ class Creating(ClientCore):
                 except InvalidResponseError:
                     raise self._ambiguous(req, sent_at, "the answer names no readable task id",
                                           attempt_id) from None
-                if self.journal is not None:
-                    self.journal.created(task_id=task.id, server=self.server_label, request=body,
-                                         fingerprint=req.fingerprint(), status=task.status,
-                                         attempt=attempt_id)
-                    self._journaled[task.id] = _journal_state(task)
-                    if task.billing_transaction_id:
-                        self.journal.update(task.id,
-                                            billing_transaction_id=task.billing_transaction_id)
+                await self._recorder.created(task, attempt_id, body, req.fingerprint())
                 return task
             if answer.status >= 500 or answer.status == 408 or answer.status < 400:
                 raise self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
@@ -100,9 +100,6 @@ class Creating(ClientCore):
     def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str,
                    attempt_id: str) -> AmbiguousSubmitError:
         err = AmbiguousSubmitError(req, sent_at, cause)
-        if self.journal is not None:
-            self.journal.ambiguous(server=self.server_label, request=req.to_body(),
-                                   fingerprint=err.fingerprint, sent_at=sent_at.isoformat(),
-                                   cause=cause, attempt=attempt_id)
+        self._recorder.ambiguous(attempt_id, req.to_body(), err.fingerprint, sent_at, cause)
         log.warning("%s", err)
         return err

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 from typing import Any
 
 from ._client import KEY_ENV, AsyncSeedanceClient
-from ._journal import DEMO_SERVER, data_dir
+from ._home import DEMO_SERVER, data_dir
 
 log = logging.getLogger("seedance_widgets")
 DEMO_NOTICE = "demo mode: synthetic videos from the built-in emulator (set TOKENLAB_API_KEY " \
@@ -25,8 +26,9 @@ _emulator: Any = None
 def shared_emulator() -> Any:
     """The process-wide demo emulator, started on first use.
 
-    Its tasks are kept under the data dir, so a restarted kernel can resume the journal's
-    demo tasks. Timings come from SEEDANCE_EMU_QUEUE_S / SEEDANCE_EMU_RUN_S when set.
+    Its tasks are kept under the data dir, so a restarted kernel can resume the history's
+    demo tasks (in memory only when that folder is read-only). Timings come from
+    SEEDANCE_EMU_QUEUE_S / SEEDANCE_EMU_RUN_S when set.
     """
     global _emulator
     with _lock:
@@ -36,9 +38,17 @@ def shared_emulator() -> Any:
             timings = Timings(queue_s=float(os.environ.get("SEEDANCE_EMU_QUEUE_S", "2")),
                               run_s=float(os.environ.get("SEEDANCE_EMU_RUN_S", "8")))
             _emulator = Emulator(timings=timings, faults=Faults.from_env(),
-                                 state_dir=data_dir() / "emulator").start()
+                                 state_dir=_writable(data_dir() / "emulator")).start()
             log.info("%s at %s", DEMO_NOTICE, _emulator.base_url)
         return _emulator
+
+
+def _writable(folder: Path) -> Path | None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None
 
 
 def connect(api_key: str | None = None, base_url: str | None = None, **kwargs: Any

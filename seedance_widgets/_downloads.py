@@ -27,7 +27,7 @@ from ._errors import (
     clean_text,
 )
 from ._files import destination, prepare_folder, write_text
-from ._journal import data_dir
+from ._home import data_dir
 from ._polling import Polling
 from ._retry import RETRYABLE_STATUS, Attempts
 from ._task import Task
@@ -92,8 +92,7 @@ class Downloading(Polling):
             "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         write_text(dest.with_name(dest.name + ".json"), json.dumps(sidecar, indent=2))
-        if self.journal is not None:
-            self.journal.update(current.id, local_path=str(dest.resolve()))
+        self._recorder.saved(current.id, dest.resolve(), digest)
         return dest
 
     async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024,

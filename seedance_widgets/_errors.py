@@ -17,9 +17,11 @@
     ├── BudgetExceededError         a submit would cross the session budget
     ├── UsageError                  an argument or setting was refused before anything was sent
     ├── SaveError                   a result could not be written to disk
+    ├── HistoryError                the task history cannot be read or written (`kind` says why)
     └── TaskError                   about one task
         ├── TaskFailedError, TaskCancelledError
         ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
+        ├── TaskNotRecordedError    created on the server, but the history could not record it
         └── ResultExpiredError      the result URL no longer answers
 
 Messages come from the server or from us; `redact` strips the API key (and the forms it takes
@@ -279,6 +281,14 @@ class UsageError(SeedanceError, ValueError):
 
 class SaveError(SeedanceError):
     """A result could not be written to disk (the folder, the disk, the file system refused)."""
+class HistoryError(SeedanceError):
+    """The task history cannot be used. `kind` is one of `read-only`, `full`, `locked`,
+    `corrupt`, `newer-schema`, `missing` or `io`; `path` is the file or folder concerned."""
+
+    def __init__(self, message: str, *, kind: str = "io", path: str | None = None) -> None:
+        self.kind = kind
+        self.path = path
+        super().__init__(message)
 
 
 class TaskError(SeedanceError):
@@ -297,6 +307,19 @@ class TaskCancelledError(TaskError):
 
 class TaskTimeoutError(TaskError):
     pass
+
+
+class TaskNotRecordedError(TaskError):
+    """The server created the task (it runs, and may be charged), but the history could not
+    record it. `task` and `task_id` are how to follow it: `client.wait(err.task)`."""
+
+    def __init__(self, task: Task, reason: str) -> None:
+        self.task_id = task.id
+        super().__init__(
+            f"task {task.id} was created on the server (it runs and may be charged) but could "
+            f"not be recorded in the history: {reason}. Keep this id; follow the task with "
+            f"client.wait({task.id!r})", task)
+        self.task: Task = task
 
 
 class ResultExpiredError(TaskError):

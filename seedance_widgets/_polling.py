@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._core import DEFAULT_WAIT_TIMEOUT, ClientCore, TaskRef, _journal_state
+from ._core import DEFAULT_WAIT_TIMEOUT, ClientCore, TaskRef
 from ._errors import (
     APIError,
     ConflictError,
@@ -91,20 +91,6 @@ class Polling(ClientCore):
             answer = await self._call("GET", fixed, deadline=deadline, poll=True)
         return Task.from_response(answer.body, previous=current, headers=answer.headers)
 
-    def _journal_snapshot(self, task: Task) -> None:
-        """Append the task's state to the journal when it changed since we last wrote it."""
-        if self.journal is None:
-            return
-        state = _journal_state(task)
-        if self._journaled.get(task.id) == state:
-            return
-        self._journaled[task.id] = state
-        self.journal.update(task.id, status=task.status, progress=task.progress,
-                            video_url=task.video_url, last_frame_url=task.last_frame_url,
-                            error=task.error.message if task.error else None,
-                            cancelled=task.cancelled or None, cost_usd=task.cost_usd,
-                            billing_transaction_id=task.billing_transaction_id)
-
     async def cancel(self, task: TaskRef, *, timeout: float | None = 60.0) -> CancelResult:
         """Cancel a task that is still queued. The outcome says what happened.
 
@@ -130,7 +116,7 @@ class Polling(ClientCore):
                 return CancelResult("unsupported", current, f"not cancellable: {exc.message}")
             raise
         snapshot = Task.from_response(answer.body, previous=current, headers=answer.headers)
-        self._journal_snapshot(snapshot)
+        self._recorder.snapshot(snapshot)
         return CancelResult("cancelled" if snapshot.cancelled else "not_cancellable", snapshot,
                             "cancelled" if snapshot.cancelled else snapshot.status)
 
@@ -153,7 +139,7 @@ class Polling(ClientCore):
                 raise _timed_out(Task(id=str(task)), timeout) from None
         offset = _age(current)
         schedule = schedule or PollSchedule()
-        self._journal_snapshot(current)  # a task that ended unwatched is recorded too
+        self._recorder.snapshot(current)  # a task that ended unwatched is recorded too
         # The schedule sees each snapshot as soon as it arrives, so the ETA it carries
         # already counts that snapshot's progress.
         delay = schedule.next_delay(offset, current.status, current.progress)
@@ -174,7 +160,7 @@ class Polling(ClientCore):
             eta = schedule.eta(elapsed)
             if eta is not None and not current.is_terminal:
                 current = current.model_copy(update={"eta_seconds": eta})
-            self._journal_snapshot(current)
+            self._recorder.snapshot(current)
             yield current
 
     async def wait(self, task: TaskRef, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT,

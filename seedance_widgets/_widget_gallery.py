@@ -7,20 +7,24 @@ card is a few hundred bytes of metadata (URLs, never video bytes).
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import traitlets
 
 from ._client import AsyncSeedanceClient
-from ._journal import Journal, JournalEntry
+from ._errors import HistoryError
 from ._request import VideoRequest
 from ._task import Task, TaskErrorInfo
 from ._tracker import TaskTracker
 from ._widget_base import WidgetBase
+from .history import History, HistoryEntry
 
 if TYPE_CHECKING:
     from ._widget_panel import SeedancePanel
+
+log = logging.getLogger("seedance_widgets")
 
 
 class Gallery(WidgetBase):
@@ -63,12 +67,18 @@ class Gallery(WidgetBase):
 
     @classmethod
     def from_history(cls, client: AsyncSeedanceClient | None = None, *,
-                     journal: Journal | None = None, **kwargs: Any) -> Gallery:
-        """A gallery of every journaled task; unfinished ones on this server resume updating."""
+                     history: History | None = None, journal: History | None = None,
+                     **kwargs: Any) -> Gallery:
+        """A gallery of every recorded task; unfinished ones on this server resume updating."""
         gallery = cls(client=client, **kwargs)
-        journal = journal or gallery.client.journal or Journal()
-        for entry in journal.entries():
-            gallery.add(_tracker_from_entry(gallery.client, entry))
+        store = history or journal or gallery.client.history or History()
+        try:
+            entries = store.entries()
+        except HistoryError as exc:  # history off: an empty gallery, never an exception
+            log.warning("%s", exc)
+            entries = []
+        for entry in entries:
+            gallery.add(_tracker_from_entry(gallery.client, store, entry))
         return gallery
 
     def static_html(self) -> str:
@@ -79,15 +89,18 @@ class Gallery(WidgetBase):
         return f"Gallery({len(self._order)} tasks)"
 
 
-def _tracker_from_entry(client: AsyncSeedanceClient, entry: JournalEntry) -> TaskTracker:
+def _tracker_from_entry(client: AsyncSeedanceClient, store: History, entry: HistoryEntry
+                        ) -> TaskTracker:
     try:
-        request = VideoRequest.model_validate(entry.request or {},
-                                              context={"catalog": client.catalog})
-    except ValueError:
+        # Dropped images are kept beside the history; the request gets them back for re-runs.
+        body = store.full_request(entry) or {}
+        request = VideoRequest.model_validate(body, context={"catalog": client.catalog})
+    except (ValueError, HistoryError):
         request = None
     task = Task(id=entry.id, status=entry.status, progress=entry.progress,
                 video_url=entry.video_url, last_frame_url=entry.last_frame_url,
                 cancelled=entry.cancelled, cost_usd=entry.cost_usd, request=request,
+                created_at=entry.created_at,
                 error=TaskErrorInfo(message=entry.error) if entry.error else None,
                 model=(entry.request or {}).get("model"))
     tracker = TaskTracker(client, task, save_videos=True)

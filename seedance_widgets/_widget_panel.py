@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from ._catalog import OPERATIONS, ModelSpec
 from ._client import AsyncSeedanceClient
 from ._demo import DEMO_NOTICE
-from ._errors import BudgetExceededError, SeedanceError
+from ._errors import BudgetExceededError, SeedanceError, TaskNotRecordedError
 from ._inputs import money
 from ._pricing import PriceEstimate, estimate_price
 from ._request import ALIASES, IMAGE_MIME, MAX_IMAGE_BYTES, OPERATION_INPUTS, VideoRequest
@@ -92,6 +92,9 @@ class SeedancePanel(WidgetBase):
         self.observe(self._on_form, names="form")
         self._revalidate()
         self.notice = DEMO_NOTICE if self.client.demo else ""
+        history = self.client.history
+        if history is not None and not history.available:
+            self._say(history.problem or "history is off", error=True)
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 
@@ -228,7 +231,11 @@ class SeedancePanel(WidgetBase):
             estimate = estimate_price(req, catalog=self.client.catalog)
             self._check_budget(estimate)
             self._say("submitting…")
-            task = await self.client.create(req)
+            unrecorded: TaskNotRecordedError | None = None
+            try:
+                task = await self.client.create(req)
+            except TaskNotRecordedError as exc:  # it exists and may be charged: follow it
+                task, unrecorded = exc.task, exc
             if task.request is None:
                 task = task.model_copy(update={"request": req})
             tracker = TaskTracker(self.client, task, save_videos=self.save_videos)
@@ -238,6 +245,8 @@ class SeedancePanel(WidgetBase):
             self._follow(tracker, poll=self.gallery is None)
             self._say(f"submitted {task.id} ({estimate.label()})"
                       + (" · " + DEMO_NOTICE if self.client.demo else ""))
+            if unrecorded is not None:
+                self._say(str(unrecorded), error=True)
             return task
         except ValidationError as exc:
             self.errors = _error_map(exc)

@@ -22,15 +22,16 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from . import _cli_tasks
 from ._catalog import OPERATIONS, default_catalog
 from ._demo import DEMO_NOTICE, connect
 from ._errors import SeedanceError, TaskTimeoutError, UsageError
 from ._inputs import money
-from ._journal import Journal
 from ._pricing import estimate_price
 from ._request import VideoRequest, error_lines
 from ._sizes import ASPECT_RATIOS, RESOLUTIONS
 from ._task import Task
+from .history import History
 
 CONFIRM_ABOVE_USD = 0.50
 log = logging.getLogger("seedance_widgets")
@@ -68,12 +69,6 @@ def _port_arg(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1-65535 (0 picks a free "
                                          "one)")
-    return int(text)
-
-
-def _count_arg(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
     return int(text)
 
 
@@ -167,7 +162,10 @@ def _confirm(question: str) -> bool:
 
 async def _generate(a: argparse.Namespace) -> int:
     req = request_from_args(a)
-    async with connect() as client:
+    history = History()
+    if not history.available:
+        print(history.problem, file=sys.stderr)  # said once, here; the run goes on unrecorded
+    async with connect(history=history if history.available else False) as client:
         est = estimate_price(req, catalog=client.catalog)
         print(f"{req.model} {req.operation}: {est.label()}")
         for note in est.assumptions:
@@ -224,39 +222,14 @@ def cmd_generate(a: argparse.Namespace) -> int:
     return asyncio.run(_generate(a))
 
 
-def cmd_tasks(a: argparse.Namespace) -> int:
-    journal = Journal()
-    entries = journal.entries()
-    unresolved = journal.unresolved_submits()
-    if unresolved:
-        # Each may have made a paid task: say so before anything else.
-        print(f"{len(unresolved)} create request(s) were sent but never answered; the server "
-              "may have made these tasks. Look for them before submitting again:")
-        for rec in unresolved[-a.limit:]:
-            prompt = str((rec.get("request") or {}).get("prompt", ""))[:50]
-            print(f"  sent {str(rec.get('t', ''))[:19].replace('T', ' ')}  fingerprint "
-                  f"{rec.get('fingerprint')}  {prompt}")
-        print()
-    if not entries:
-        print(f"no tasks yet (journal: {journal.path})")
-        return 0
-    rows = [("ID", "CREATED", "STATUS", "MODEL", "SERVER", "PROMPT / FILE")]
-    for e in entries[-a.limit:]:
-        status = "cancelled" if e.cancelled else e.status
-        where = e.local_path or e.prompt
-        rows.append((e.id, (e.created_at or "")[:19].replace("T", " "), status,
-                     str((e.request or {}).get("model", "")), e.server,
-                     where if len(where) <= 50 else where[:49] + "…"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1])
-    return 0
-
-
 async def _resume(a: argparse.Namespace) -> int:
-    entry = Journal().get(a.task_id)
+    history = History()
+    if not history.readable:
+        print(history.problem, file=sys.stderr)
+        return 1
+    entry = history.get(a.task_id)
     if entry is None:
-        print(f"task {a.task_id} is not in the journal ({Journal().path})", file=sys.stderr)
+        print(f"task {a.task_id} is not in the history ({history.path})", file=sys.stderr)
         return 2
     async with connect() as client:
         if entry.server != client.server_label:
@@ -264,7 +237,8 @@ async def _resume(a: argparse.Namespace) -> int:
                   f"{client.server_label}; set TOKENLAB_API_KEY/TOKENLAB_BASE_URL to match",
                   file=sys.stderr)
             return 2
-        req = VideoRequest.from_stored(entry.request)  # None if today's rules refuse it
+        # None when today's rules refuse what was sent then: the task is still followed.
+        req = VideoRequest.from_stored(history.full_request(entry.id))
         task = await client.wait(Task(id=entry.id, request=req), timeout=a.timeout,
                                  on_update=ProgressBar())
         path = await client.download(task, a.out)
@@ -323,11 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait (default 3600)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("tasks", help="list the task journal")
-    p.add_argument("--limit", type=_count_arg, default=50)
-    p.set_defaults(func=cmd_tasks)
+    _cli_tasks.add_parser(sub)
 
-    p = sub.add_parser("resume", help="finish a journaled task and save its video")
+    p = sub.add_parser("resume", help="finish a task of the history and save its video")
     p.add_argument("task_id")
     p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
     p.add_argument("--timeout", type=_seconds_arg(0), default=3600)

@@ -21,9 +21,9 @@ from seedance_widgets._errors import (
     ResultExpiredError,
     SeedanceError,
 )
-from seedance_widgets._journal import Journal
 from seedance_widgets._retry import RetryPolicy, server_wait
 from seedance_widgets._task import Task
+from seedance_widgets.history import History
 
 KEY = "sk-unit-test-0123456789abcdefghijklmnop"
 REQ = VideoRequest(model="seedance-2.0-fast", prompt="a fox", duration=4)
@@ -34,7 +34,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 def client(handler: Handler, tmp_path: Path, **kw) -> AsyncSeedanceClient:
     return AsyncSeedanceClient(KEY, "https://api.example.test",
                                transport=httpx.MockTransport(handler),
-                               retry=kw.pop("retry", FAST), journal=Journal(tmp_path / "j.jsonl"),
+                               retry=kw.pop("retry", FAST), history=History(tmp_path / "h.sqlite3"),
                                **kw)
 
 
@@ -55,7 +55,7 @@ async def test_create_retries_a_connection_that_was_never_made(tmp_path: Path) -
     async with client(handler, tmp_path) as c:
         task = await c.create(REQ)
     assert task.id == "ldtask_1" and len(calls) == 3
-    assert [e.id for e in Journal(tmp_path / "j.jsonl").entries()] == ["ldtask_1"]
+    assert [e.id for e in History(tmp_path / "h.sqlite3").entries()] == ["ldtask_1"]
 
 
 @pytest.mark.parametrize("failure", [
@@ -75,7 +75,8 @@ async def test_create_never_resends_after_an_ambiguous_failure(tmp_path: Path,
             await c.create(REQ)
     assert len(calls) == 1
     assert info.value.fingerprint == REQ.fingerprint()
-    assert Journal(tmp_path / "j.jsonl").ambiguous_submits()[0]["fingerprint"] == REQ.fingerprint()
+    (record,) = History(tmp_path / "h.sqlite3").ambiguous_submits()
+    assert record.fingerprint == REQ.fingerprint() and record.outcome == "ambiguous"
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
@@ -310,12 +311,19 @@ async def test_every_create_is_preceded_by_a_durable_intent(tmp_path: Path) -> N
             return answers.pop(0)
         raise httpx.ReadTimeout("lost", request=request)
 
-    journal = Journal(tmp_path / "j.jsonl")
-    async with client(handler, tmp_path) as c:
+    seen_before_post = []
+
+    def handler_checking_intent(request: httpx.Request) -> httpx.Response:
+        # The intent is committed before the request leaves: another reader already sees it.
+        seen_before_post.append([s.outcome for s in History(tmp_path / "h.sqlite3").submits()])
+        return handler(request)
+
+    async with client(handler_checking_intent, tmp_path) as c:
         await c.create(REQ)
         with pytest.raises(AmbiguousSubmitError):
             await c.create(REQ.replace(prompt="second"))
-    events = [r["event"] for r in journal.records()]
-    assert events == ["submitting", "created", "submitting", "ambiguous"]
-    (open_submit,) = journal.unresolved_submits()
-    assert open_submit["fingerprint"] == REQ.replace(prompt="second").fingerprint()
+    assert seen_before_post == [["in_flight"], ["created", "in_flight"]]
+    history = History(tmp_path / "h.sqlite3")
+    assert [s.outcome for s in history.submits()] == ["created", "ambiguous"]
+    (open_submit,) = history.unresolved_submits()
+    assert open_submit.fingerprint == REQ.replace(prompt="second").fingerprint()

@@ -1,4 +1,4 @@
-"""The client against the real emulator on 127.0.0.1: operations, cancel, faults, journal."""
+"""The client against the real emulator on 127.0.0.1: operations, cancel, faults, history."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 from seedance_widgets import (
     AmbiguousSubmitError,
     AsyncSeedanceClient,
-    Journal,
+    History,
     RetryPolicy,
     SeedanceClient,
     TaskFailedError,
@@ -40,7 +40,7 @@ def emu() -> Iterator[Emulator]:
 
 
 def make_client(emu: Emulator, tmp_path: Path, **kw) -> AsyncSeedanceClient:
-    kw.setdefault("journal", Journal(tmp_path / "journal.jsonl"))
+    kw.setdefault("history", History(tmp_path / "history.sqlite3"))
     return AsyncSeedanceClient(emu.api_key, emu.base_url, **kw)
 
 
@@ -82,7 +82,7 @@ async def test_all_six_operations_end_to_end(emu: Emulator, tmp_path: Path) -> N
             assert abs(seconds - want["duration"]) < 0.15, op
             assert ratio == pytest.approx(RATIOS[want["aspect_ratio"]], rel=0.03), op
         assert done["start-end-to-video"].last_frame_url
-    entries = Journal(tmp_path / "journal.jsonl").entries()
+    entries = History(tmp_path / "history.sqlite3").entries()
     assert len(entries) == 6 and all(e.status == "completed" for e in entries)
     assert all(e.local_path and Path(e.local_path).exists() for e in entries)
 
@@ -134,8 +134,8 @@ async def test_drop_after_create_is_ambiguous_and_never_duplicated(tmp_path: Pat
                 await c.create(req)
         assert emu.task_count() == 1  # created once, never resent
         assert info.value.fingerprint == req.fingerprint()
-        amb = Journal(tmp_path / "journal.jsonl").ambiguous_submits()
-        assert len(amb) == 1 and amb[0]["fingerprint"] == req.fingerprint()
+        amb = History(tmp_path / "history.sqlite3").ambiguous_submits()
+        assert len(amb) == 1 and amb[0].fingerprint == req.fingerprint()
 
 
 async def test_create_error_after_create_is_ambiguous(tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ async def test_model_detail_refreshes_the_catalog(emu: Emulator, tmp_path: Path)
 async def test_sync_client_works_inside_a_running_loop(emu: Emulator, tmp_path: Path) -> None:
     # We are inside pytest-asyncio's loop, as a notebook cell would be.
     with SeedanceClient(emu.api_key, emu.base_url,
-                        journal=Journal(tmp_path / "journal.jsonl")) as c:
+                        history=History(tmp_path / "history.sqlite3")) as c:
         task = c.wait(c.create(VideoRequest(model="seedance-2.0", prompt="sync", duration=4)))
         path = c.download(task, tmp_path)
     assert path.exists() and task.status == "completed"
@@ -207,11 +207,11 @@ def test_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture,
             env=env, capture_output=True, text=True, timeout=120)
         assert cli.returncode == 0, cli.stderr
         texts = [cli.stdout, cli.stderr]
-        with SeedanceClient(secret, emu.base_url, journal=Journal(tmp_path / "j.jsonl")) as c:
+        with SeedanceClient(secret, emu.base_url, history=History(tmp_path / "h.sqlite3")) as c:
             texts.append(repr(c))
             task = c.wait(c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4)))
             texts += [repr(task), str(task.model_dump())]
-            with (SeedanceClient("sk-wrong-" + "x" * 30, emu.base_url, journal=False) as bad,
+            with (SeedanceClient("sk-wrong-" + "x" * 30, emu.base_url, history=False) as bad,
                   pytest.raises(Exception) as info):
                 bad.get(task.id)
             texts += [str(info.value), repr(info.value)]
@@ -220,13 +220,13 @@ def test_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture,
     out, err = capfd.readouterr()
     texts += [out, err, caplog.text]
     for path in (tmp_path).rglob("*"):
-        if path.is_file() and path.suffix in (".json", ".jsonl"):
-            texts.append(path.read_text())
+        if path.is_file() and path.suffix in (".json", ".jsonl", ".sqlite3", ".sqlite3-wal"):
+            texts.append(path.read_bytes().decode("latin-1"))
     assert texts and all(secret not in t for t in texts)
     assert all("Q" * 20 not in t for t in texts)
 
 
-def test_journal_survives_a_killed_process(tmp_path: Path) -> None:
+def test_history_survives_a_killed_process(tmp_path: Path) -> None:
     """Acceptance: create in one process, kill it; another process lists and resumes."""
     with Emulator(timings=Timings(queue_s=0.5, run_s=2.0)) as emu:
         env = {**os.environ, "TOKENLAB_API_KEY": emu.api_key, "TOKENLAB_BASE_URL": emu.base_url,
@@ -261,15 +261,15 @@ def test_journal_survives_a_killed_process(tmp_path: Path) -> None:
 
 
 async def test_emulator_state_dir_survives_a_restart(tmp_path: Path) -> None:
-    """Demo mode keeps tasks on disk, so a restarted kernel can resume the journal's tasks."""
+    """Demo mode keeps tasks on disk, so a restarted kernel can resume the history's tasks."""
     state = tmp_path / "emu-state"
-    journal = Journal(tmp_path / "journal.jsonl")
+    history = History(tmp_path / "history.sqlite3")
     with Emulator(timings=Timings(queue_s=0.2, run_s=1.5), state_dir=state) as first:
-        async with AsyncSeedanceClient(first.api_key, first.base_url, journal=journal) as c:
+        async with AsyncSeedanceClient(first.api_key, first.base_url, history=history) as c:
             done = await c.wait(await c.create(model="seedance-2.0", prompt="kept", duration=4))
             running = await c.create(model="seedance-2.0", prompt="midway", duration=4)
     with Emulator(timings=Timings(queue_s=0.2, run_s=1.5), state_dir=state) as second:
-        async with AsyncSeedanceClient(second.api_key, second.base_url, journal=journal) as c:
+        async with AsyncSeedanceClient(second.api_key, second.base_url, history=history) as c:
             assert second.task_count() == 2
             assert (await c.get(done.id)).status == "completed"
             final = await c.wait(running.id, timeout=30)

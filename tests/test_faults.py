@@ -1,15 +1,15 @@
 """Fault suite: many tasks against a misbehaving emulator, and three figures that must be 0.
 
-- tasks lost: a task that exists on the emulator but is neither journaled as created nor
-  matched, by fingerprint, to an `ambiguous` journal record (prompts are unique, so
-  fingerprints are too);
+- tasks lost: a task that exists on the emulator but is neither recorded in the history as
+  created nor matched, by fingerprint, to an `ambiguous` create attempt (prompts are unique,
+  so fingerprints are too);
 - duplicate creates: more than one emulator task with the same request fingerprint;
 - wrong terminal states: a final status from the client (or none at all, because it gave up)
   that differs from the emulator's truth.
 
 Scenarios: 20 % faults on polls (5xx, connection resets, read timeouts, 429 bursts);
 ambiguous creates (dropped or answered 500 after the task exists); a process SIGKILLed while
-watching, resumed from the journal by a new process.
+watching, resumed from the history by a new process.
 
 Reduced size by default (150 tasks); `SEEDANCE_FAULT_FULL=1` adds the full size (1000 tasks),
 marked `fault_full`. Run with `-s` to see the figures. The emulator's renderer is swapped for
@@ -42,7 +42,7 @@ from seedance_widgets import (
     AmbiguousSubmitError,
     APITimeoutError,
     AsyncSeedanceClient,
-    Journal,
+    History,
     RetryPolicy,
     Task,
     VideoRequest,
@@ -110,30 +110,30 @@ def fingerprint(body: dict[str, Any]) -> str:
     return VideoRequest.model_validate(body).fingerprint()
 
 
-def audit(scenario: str, size: int, emu: Emulator, journal: Journal,
+def audit(scenario: str, size: int, emu: Emulator, history: History,
           finals: dict[str, str], *, any_record: bool = False) -> Figures:
-    """The three figures, from the emulator's truth and the journal's records.
+    """The three figures, from the emulator's truth and the history's records.
 
-    `any_record`: a fingerprint on any journal record (not only `ambiguous`) accounts for a
-    task, for a journal that also records submit intents.
+    `any_record`: a fingerprint on any create attempt (not only `ambiguous` ones) accounts
+    for a task: an intent written before a process was killed mid-request.
     """
     snapshot = emu.tasks_snapshot()
     truth = {t["id"]: t["status"] for t in snapshot}
     prints = {t["id"]: fingerprint(t["request"]) for t in snapshot}
-    journaled = {e.id for e in journal.entries()}
-    ambiguous = Counter(r["fingerprint"] for r in journal.ambiguous_submits())
+    recorded = {e.id for e in history.entries()}
+    ambiguous = Counter(r.fingerprint for r in history.ambiguous_submits())
     n_ambiguous = sum(ambiguous.values())
     if any_record:
-        ambiguous.update(r["fingerprint"] for r in journal.records()
-                         if r.get("fingerprint") and r.get("event") != "ambiguous")
+        ambiguous.update(r.fingerprint for r in history.submits()
+                         if r.fingerprint and r.outcome != "ambiguous")
     figures = Figures(scenario, size)
     figures.lost = sorted(tid for tid in truth
-                          if tid not in journaled and prints[tid] not in ambiguous)
+                          if tid not in recorded and prints[tid] not in ambiguous)
     figures.duplicates = sorted(fp for fp, n in Counter(prints.values()).items() if n > 1)
     figures.wrong = {tid: (got, truth.get(tid, "absent")) for tid, got in finals.items()
                      if got != truth.get(tid)}
     figures.notes["emulator tasks"] = len(truth)
-    figures.notes["journaled created / ambiguous"] = f"{len(journaled)} / {n_ambiguous}"
+    figures.notes["recorded created / ambiguous"] = f"{len(recorded)} / {n_ambiguous}"
     figures.notes["final states"] = dict(Counter(finals.values()))
     return figures
 
@@ -189,11 +189,11 @@ async def test_polls_survive_20_percent_faults(size: int, tmp_path: Path) -> Non
     faults = Faults(rate_limit_every=40, rate_limit_burst=2, rate_limit_retry_after_s=0.1,
                     reset_rate=0.06, error_rate=0.06, slow_rate=0.06, slow_s=1.0,
                     task_failure_rate=0.1, seed=11)
-    journal = Journal(tmp_path / "journal.jsonl")
+    history = History(tmp_path / "history.sqlite3")
     tally = Tally()
     with Emulator(timings=Timings(queue_s=0.5, run_s=3.0), faults=faults) as emu:
         async with AsyncSeedanceClient(emu.api_key, emu.base_url, timeout=0.5, retry=POLICY,
-                                       journal=journal, transport=tally) as client:
+                                       history=history, transport=tally) as client:
             gate = asyncio.Semaphore(32)
 
             async def create_and_wait(i: int) -> tuple[Task, Task | BaseException]:
@@ -211,11 +211,11 @@ async def test_polls_survive_20_percent_faults(size: int, tmp_path: Path) -> Non
         pairs = [m for m in made if isinstance(m, tuple)]
         created = [t for t, _ in pairs]
         finals = {t.id: outcome(r) for t, r in pairs}
-        figures = audit("poll faults", size, emu, journal, finals)
-    stale = {e.id for e in journal.entries() if e.id in finals and e.status != finals[e.id]}
+        figures = audit("poll faults", size, emu, history, finals)
+    stale = {e.id for e in history.entries() if e.id in finals and e.status != finals[e.id]}
     figures.notes["fault mix"] = tally.summary()
     figures.notes["ambiguous creates (timeouts)"] = size - len(created)
-    figures.notes["journal disagrees with the client"] = len(stale)
+    figures.notes["history disagrees with the client"] = len(stale)
     figures.notes["time"] = f"{time.monotonic() - t0:.1f} s"
     figures.check()
     assert not stale
@@ -227,14 +227,14 @@ async def test_polls_survive_20_percent_faults(size: int, tmp_path: Path) -> Non
 @pytest.mark.parametrize("size", SIZES)
 async def test_ambiguous_creates_are_never_resent(size: int, tmp_path: Path) -> None:
     """Creates dropped or answered 500 after the task exists raise AmbiguousSubmitError, are
-    journaled with their fingerprint, and are never sent twice."""
+    recorded with their fingerprint, and are never sent twice."""
     t0 = time.monotonic()
     faults = Faults(drop_after_create_rate=0.15, create_error_rate=0.15,
                     task_failure_rate=0.1, seed=5)
-    journal = Journal(tmp_path / "journal.jsonl")
+    history = History(tmp_path / "history.sqlite3")
     with Emulator(timings=Timings(queue_s=0.2, run_s=1.0), faults=faults) as emu:
         async with AsyncSeedanceClient(emu.api_key, emu.base_url, timeout=10, retry=POLICY,
-                                       journal=journal) as client:
+                                       history=history) as client:
             gate = asyncio.Semaphore(32)
             reqs = [request("ambiguous", i) for i in range(size)]
 
@@ -250,12 +250,12 @@ async def test_ambiguous_creates_are_never_resent(size: int, tmp_path: Path) -> 
                 *(client.wait(t, raise_on_failure=False, timeout=120) for t in created),
                 return_exceptions=True)
         finals = {t.id: outcome(r) for t, r in zip(created, results, strict=True)}
-        figures = audit("ambiguous creates", size, emu, journal, finals)
+        figures = audit("ambiguous creates", size, emu, history, finals)
         posts = sum(1 for e in emu.request_log
                     if e.method == "POST" and e.path == "/v1/videos/generations")
         on_server = Counter(fingerprint(t["request"]) for t in emu.tasks_snapshot())
-    records = journal.ambiguous_submits()
-    unmatched = [r["fingerprint"] for r in records if on_server[r["fingerprint"]] != 1]
+    records = history.ambiguous_submits()
+    unmatched = [r.fingerprint for r in records if on_server[r.fingerprint] != 1]
     figures.notes["ambiguous / created"] = f"{len(ambiguous)} / {len(created)}"
     figures.notes["create requests sent (resends)"] = f"{posts} ({posts - size})"
     figures.notes["ambiguous records not matching exactly one task"] = len(unmatched)
@@ -265,7 +265,7 @@ async def test_ambiguous_creates_are_never_resent(size: int, tmp_path: Path) -> 
     assert ambiguous and len(created) + len(ambiguous) == size
     assert posts == size, "a create was resent"
     assert len(records) == len(ambiguous) and not unmatched
-    assert {e.fingerprint for e in ambiguous} == {r["fingerprint"] for r in records}
+    assert {e.fingerprint for e in ambiguous} == {r.fingerprint for r in records}
     assert {e.fingerprint for e in ambiguous} <= {r.fingerprint() for r in reqs}
 
 
@@ -305,9 +305,9 @@ asyncio.run(main())
 
 @pytest.mark.parametrize("size", [pytest.param(20, id="reduced"), *[
     pytest.param(100, id="full", marks=p.marks) for p in SIZES[1:]]])
-def test_killed_watcher_is_resumed_from_the_journal(size: int, tmp_path: Path) -> None:
+def test_killed_watcher_is_resumed_from_the_history(size: int, tmp_path: Path) -> None:
     """SIGKILL a process that created tasks and is watching them; a new process resumes every
-    unfinished one from the journal and sees each end in its true state."""
+    unfinished one from the history and sees each end in its true state."""
     t0 = time.monotonic()
     home = tmp_path / "home"
     faults = Faults(error_rate=0.05, reset_rate=0.05, task_failure_rate=0.2, seed=3)
@@ -322,28 +322,28 @@ def test_killed_watcher_is_resumed_from_the_journal(size: int, tmp_path: Path) -
             if line.startswith("watching"):
                 break
             printed.append(line.split()[1])
-        time.sleep(1.5)  # the first polls have landed and been journaled
+        time.sleep(1.5)  # the first polls have landed and been recorded
         watcher.send_signal(signal.SIGKILL)
         watcher.wait(timeout=10)
-        before = {e.id: e.status for e in Journal(home / "journal.jsonl").entries()}
+        before = {e.id: e.status for e in History(home / "history.sqlite3").entries()}
         running_at_kill = sum(1 for t in emu.tasks_snapshot()
                               if t["status"] in ("pending", "processing"))
         resumed = subprocess.run([sys.executable, "-c", _RESUMER], env=env, capture_output=True,
                                  text=True, timeout=180)
         assert resumed.returncode == 0, resumed.stderr[-2000:]
         finals_resumed: dict[str, str] = json.loads(resumed.stdout.strip().splitlines()[-1])
-        journal = Journal(home / "journal.jsonl")
-        # Tasks that ended before the kill were not resumed: their journaled state is final.
-        finals = {e.id: e.status for e in journal.entries() if e.is_terminal}
+        history = History(home / "history.sqlite3")
+        # Tasks that ended before the kill were not resumed: their recorded state is final.
+        finals = {e.id: e.status for e in history.entries() if e.is_terminal}
         finals.update(finals_resumed)
         missing = [tid for tid in printed if tid not in finals]
-        figures = audit("killed watcher, resumed", size, emu, journal, finals)
-    stale = [e.id for e in journal.entries() if not e.is_terminal]
+        figures = audit("killed watcher, resumed", size, emu, history, finals)
+    stale = [e.id for e in history.entries() if not e.is_terminal]
     figures.notes["watcher exit"] = f"{watcher.returncode} after printing {len(printed)} ids"
     figures.notes["unfinished at kill / resumed"] = f"{running_at_kill} / {len(finals_resumed)}"
-    figures.notes["journal statuses at kill"] = dict(Counter(before.values()))
-    # Not asserted here: see test_resume_journals_tasks_that_ended_unwatched.
-    figures.notes["journal entries still unfinished after the resume"] = len(stale)
+    figures.notes["history statuses at kill"] = dict(Counter(before.values()))
+    # Not asserted here: see test_resume_records_tasks_that_ended_unwatched.
+    figures.notes["history entries still unfinished after the resume"] = len(stale)
     figures.notes["time"] = f"{time.monotonic() - t0:.1f} s"
     figures.check()
     assert watcher.returncode == -signal.SIGKILL
@@ -376,28 +376,28 @@ def test_kill_during_creates_loses_nothing(tmp_path: Path) -> None:
         creator = subprocess.Popen([sys.executable, "-c", _CREATOR], env=env,
                                    stdout=subprocess.PIPE, text=True)
         assert creator.stdout is not None
-        creator.stdout.readline()  # the first create is answered and journaled
+        creator.stdout.readline()  # the first create is answered and recorded
         creator.send_signal(signal.SIGKILL)
         creator.wait(timeout=10)
         time.sleep(0.5)  # requests already sent still land
-        figures = audit("killed during creates", 20, emu, Journal(home / "journal.jsonl"), {},
-                        any_record=True)
+        figures = audit("killed during creates", 20, emu, History(home / "history.sqlite3"),
+                        {}, any_record=True)
     figures.check()
 
 
-async def test_resume_journals_tasks_that_ended_unwatched(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "journal.jsonl")
+async def test_resume_records_tasks_that_ended_unwatched(tmp_path: Path) -> None:
+    history = History(tmp_path / "history.sqlite3")
     with Emulator(timings=Timings(queue_s=0.05, run_s=0.2)) as emu:
-        async with AsyncSeedanceClient(emu.api_key, emu.base_url, journal=journal) as c:
+        async with AsyncSeedanceClient(emu.api_key, emu.base_url, history=history) as c:
             task = await c.create(request("unwatched", 0))
         while emu.tasks_snapshot()[0]["status"] != "completed":  # ends while nobody watches
             await asyncio.sleep(0.05)
-        async with AsyncSeedanceClient(emu.api_key, emu.base_url, journal=journal) as c:
+        async with AsyncSeedanceClient(emu.api_key, emu.base_url, history=history) as c:
             (resumed,) = await c.resume_unfinished()
             assert (await c.wait(resumed)).status == "completed"
-    entry = journal.get(task.id)
+    entry = history.get(task.id)
     assert entry is not None and entry.status == "completed"
-    assert journal.unfinished() == []
+    assert history.unfinished() == []
 
 
 # ---------------------------------------------------------------------------- the slow knob
@@ -415,7 +415,7 @@ def test_slow_knob_is_validated_and_read_from_env() -> None:
 async def test_slow_answers_time_out_and_are_retried(tmp_path: Path) -> None:
     with Emulator(timings=Timings(queue_s=0.1, run_s=0.2),
                   faults=Faults(slow_rate=1.0, slow_s=0.6)) as emu:
-        async with AsyncSeedanceClient(emu.api_key, emu.base_url, timeout=0.2, journal=False,
+        async with AsyncSeedanceClient(emu.api_key, emu.base_url, timeout=0.2, history=False,
                                        retry=RetryPolicy(max_attempts=2, base=0.01)) as c:
             task = await c.create(request("slow", 0))  # creates are never slowed
             began = time.monotonic()

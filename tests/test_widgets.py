@@ -15,7 +15,7 @@ from seedance_widgets import (
     AsyncSeedanceClient,
     BudgetExceededError,
     Gallery,
-    Journal,
+    History,
     SeedancePanel,
     TaskWidget,
 )
@@ -32,7 +32,7 @@ def emu() -> Iterator[Emulator]:
 
 @pytest.fixture
 def client(emu: Emulator, tmp_path: Path) -> AsyncSeedanceClient:
-    return AsyncSeedanceClient(SECRET, emu.base_url, journal=Journal(tmp_path / "j.jsonl"))
+    return AsyncSeedanceClient(SECRET, emu.base_url, history=History(tmp_path / "h.sqlite3"))
 
 
 async def until(predicate, timeout: float = 20.0) -> None:
@@ -183,13 +183,13 @@ async def test_gallery_state_is_small_per_task(client: AsyncSeedanceClient) -> N
 
 async def test_from_history_shows_all_and_resumes_unfinished(emu: Emulator,
                                                              tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "j.jsonl")
-    async with AsyncSeedanceClient(SECRET, emu.base_url, journal=journal) as first:
+    history = History(tmp_path / "h.sqlite3")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=history) as first:
         done = await first.wait(await first.create(model="seedance-2.0", prompt="old",
                                                    duration=4))
         unfinished = await first.create(model="seedance-2.0", prompt="new", duration=4)
-    # "Kernel restart": a new client, a new gallery, only the journal in common.
-    client = AsyncSeedanceClient(SECRET, emu.base_url, journal=journal)
+    # "Kernel restart": a new client, a new gallery, only the history in common.
+    client = AsyncSeedanceClient(SECRET, emu.base_url, history=history)
     gallery = Gallery.from_history(client)
     assert {c["id"] for c in gallery.tasks} == {done.id, unfinished.id}
     await until(lambda: all(c["status"] == "completed" for c in gallery.tasks))

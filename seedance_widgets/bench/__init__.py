@@ -8,7 +8,10 @@ Measures, all on loopback against the built-in emulator (no account, no network)
   progress, beside fixed 1 s and 5 s polling, replayed in virtual time on the same timelines;
 - process CPU per status poll (and a raw httpx GET beside it);
 - saved-notebook growth per task for a `Gallery` and for one `TaskWidget` per task (nbclient);
-- the size of the front-end bundle, and the import time against our dependencies' own.
+- the size of the front-end bundle, and the import time against our dependencies' own;
+- the task history with 10,000 runs: open + newest page, a text search and
+  `seedance-widgets tasks` as a process, beside parsing the same history as JSON lines; and
+  the durable writes of each create, beside the old journal's fsync'd append.
 
 The loop-lag and CPU figures talk to an emulator in a subprocess, so its threads never share
 our GIL or CPU account. Timing figures are printed, never asserted; each comes with a baseline
@@ -38,6 +41,7 @@ from ._common import (
     ratio_of_medians,
     say,
 )
+from ._history import history_bench
 from ._loop import cpu_per_poll, loop_lag
 from ._notebook import bundle_sizes, import_ratio, notebook_growth
 from ._report import TARGETS, render_table, verdicts
@@ -82,6 +86,9 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")
     guard(result, ("import_ratio",), lambda: import_ratio(cfg))
+    say("task history")
+    guard(result, ("history_open_page_ms", "history_search_ms", "history_tasks_cli_s",
+                   "history_create_ms"), lambda: history_bench(cfg))
     result["pass"] = verdicts(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     return result
@@ -92,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m seedance_widgets.bench",
         description="What seedance_widgets costs a notebook: event-loop lag, requests and "
                     "detection latency per task, CPU per poll, saved-notebook growth, bundle "
-                    "size and import time, measured against the built-in emulator.")
+                    "size, import time and the task history at 10,000 runs, measured against "
+                    "the built-in emulator.")
     parser.add_argument("--quick", action="store_true", help="smaller run (about 90 s)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)

@@ -91,13 +91,14 @@ async def _blocking(base_url: str, key: str, ids: list[str], window_s: float
 
 async def loop_lag(cfg: Config, base_url: str, key: str) -> dict[str, Any]:
     from .._client import AsyncSeedanceClient
-    from .._journal import Journal
+    from ..history import History
 
     out: dict[str, Any] = {"loop_lag_p99_ms": {}, "loop_lag_p99_ms_blocking_baseline": {},
                            "loop_lag_detail": {}}
     with tempfile.TemporaryDirectory() as tmp:
-        # A real journal (in a scratch folder): its appends are part of what watch costs.
-        client = AsyncSeedanceClient(key, base_url, journal=Journal(Path(tmp) / "j.jsonl"))
+        # A real history (in a scratch folder): its writes are part of what watch costs.
+        client = AsyncSeedanceClient(key, base_url,
+                                     history=History(Path(tmp) / "history.sqlite3"))
         async with client:
             idle = _lag_summary(await _ticker(cfg.idle_window_s))
             out["loop_lag_p99_ms_idle"] = idle["p99_ms"]

@@ -15,6 +15,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "notebook_bytes_per_task@widget_per_task": {"max": 10 * KB, "unit": "B"},
     "bundle_bytes": {"max": 40 * KB, "unit": "B"},
     "import_ratio": {"max": 1.3, "unit": "x"},
+    "history_open_page_ms": {"max": 50.0, "unit": "ms"},
+    "history_search_ms": {"max": 50.0, "unit": "ms"},
+    "history_tasks_cli_s": {"max": 1.0, "unit": "s"},
 }
 
 
@@ -96,6 +99,23 @@ def render_table(result: dict[str, Any]) -> str:
     add("import seedance_widgets (median)", imp.get("seedance_widgets"), "ms", digits=1)
     add("import anywidget+httpx+pydantic", imp.get("anywidget_httpx_pydantic"), "ms", digits=1)
     add("import ratio", result.get("import_ratio"), "x", "import_ratio", 3)
+    hd = result.get("history_detail") or {}
+    runs = f"{hd['runs']:,} runs" if hd.get("runs") else "10,000 runs"
+    add(f"history, {runs}: open + newest 50", result.get("history_open_page_ms"), "ms",
+        "history_open_page_ms")
+    add("  baseline: parse the journal.jsonl", hd.get("jsonl_parse_newest_page_ms"), "ms", digits=1)
+    add(f"history: search {hd.get('search', '')!r}", result.get("history_search_ms"), "ms",
+        "history_search_ms")
+    add("  baseline: parse + scan the journal.jsonl", hd.get("jsonl_search_ms"), "ms", digits=1)
+    add("history: `seedance-widgets tasks` process", result.get("history_tasks_cli_s"), "s",
+        "history_tasks_cli_s", 3)
+    add("  baseline: `import seedance_widgets.cli`", hd.get("cli_import_floor_s"), "s", digits=3)
+    add("history: first open, import of the journal", hd.get("import_s"), "s")
+    writes = result.get("history_create_ms") or {}
+    add("durable writes per create (intent + answer)", writes.get("ours"), "ms")
+    add("  baseline: 2 fsync'd JSON-lines appends", writes.get("jsonl_fsync_baseline"), "ms")
+    add("status snapshot write", writes.get("snapshot_ours"), "ms", digits=3)
+    add("  baseline: 1 JSON-lines append", writes.get("snapshot_jsonl_baseline"), "ms", digits=3)
 
     head = ("measure", "value", "unit", "target", "verdict")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]

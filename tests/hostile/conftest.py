@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from seedance_widgets import AsyncSeedanceClient, Journal, RetryPolicy, VideoRequest
+from seedance_widgets import AsyncSeedanceClient, History, RetryPolicy, Task, VideoRequest
 
 from .server import HostileServer, Reply
 
@@ -26,11 +28,11 @@ def server() -> Iterator[HostileServer]:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "history" / "journal.jsonl")  # its own folder
+def journal(tmp_path: Path) -> History:
+    return History(tmp_path / "history" / "history.sqlite3")  # in its own folder
 
 
-def client(server: HostileServer, journal: Journal | None = None, **kw: Any
+def client(server: HostileServer, journal: History | None = None, **kw: Any
            ) -> AsyncSeedanceClient:
     kw.setdefault("retry", FAST)
     return AsyncSeedanceClient(kw.pop("api_key", KEY), server.base_url,
@@ -51,32 +53,39 @@ def serve_video(server: HostileServer, body: bytes = VIDEO) -> None:
     server.route("GET", "/cdn/", Reply(body=body, headers={"Content-Type": "video/mp4"}))
 
 
-# What the history recorded, read one way for the whole suite (the store behind `Journal` may
-# change; these five helpers are all that know its shape).
-def recorded_ids(journal: Journal) -> list[str]:
-    """Ids of the tasks recorded as created, oldest first."""
+# What the history recorded, read one way for the whole suite: these helpers are all that
+# know the store's shape.
+def recorded_ids(journal: History) -> list[str]:
+    """Ids of the tasks recorded as created."""
     return [e.id for e in journal.entries()]
 
 
-def ambiguous_prints(journal: Journal) -> list[str]:
+def ambiguous_prints(journal: History) -> list[str]:
     """Fingerprints of the creates recorded as ambiguous."""
-    return [r["fingerprint"] for r in journal.ambiguous_submits()]
+    return [str(r.fingerprint) for r in journal.ambiguous_submits()]
 
 
-def recorded_values(journal: Journal, key: str) -> list[Any]:
-    """Every value of `key` the history holds for any task."""
-    return [r[key] for r in journal.records() if key in r]
+def recorded_values(journal: History, key: str) -> list[Any]:
+    """Every value of `key` the history holds for any task (None left out)."""
+    return [v for e in journal.entries() if (v := getattr(e, key, None)) is not None]
 
 
-def record_created(journal: Journal, tid: str, server: str, request: dict[str, Any]) -> None:
+def record_created(journal: History, tid: str, server: str, request: dict[str, Any]) -> None:
     """A task recorded as created earlier (by an older version, say)."""
-    journal.created(task_id=tid, server=server, fingerprint="f" * 16, request=request)
+    journal.created(Task(id=tid), attempt=None, server=server, request=request,
+                    fingerprint="f" * 16)
 
 
-def recorded_anything(journal: Journal) -> bool:
-    return journal.path.exists() and bool(list(journal.records()))
+def recorded_anything(journal: History) -> bool:
+    return bool(journal.entries() or journal.submits())
 
 
-def journal_text(journal: Journal) -> str:
-    """Everything the history keeps, as text (for leak checks)."""
-    return journal.path.read_text() if journal.path.exists() else ""
+def journal_text(journal: History) -> str:
+    """Everything the history keeps (the database and its blobs), as text: for leak checks."""
+    if not journal.path.exists():
+        return ""
+    with contextlib.closing(sqlite3.connect(journal.path)) as con:
+        parts = list(con.iterdump())
+    blobs = journal.path.parent / "blobs"
+    parts += [f.read_bytes().decode("utf-8", "replace") for f in blobs.rglob("*") if f.is_file()]
+    return "\n".join(parts)

@@ -56,6 +56,21 @@ async def test_billing_on_a_poll_and_the_cost_reach_history_and_sidecar(
     assert (side["billing_transaction_id"], side["cost_usd"]) == ("bt_poll", 0.59)
 
 
+async def test_a_billing_id_that_arrives_alone_is_recorded(server: HostileServer,
+                                                           journal) -> None:
+    server.route("POST", CREATE, Reply(json=task_body()))
+    server.route("GET", "/v1/tasks/", [
+        Reply(json=task_body("t1", "processing", progress=50)),
+        Reply(json=task_body("t1", "processing", progress=50),
+              headers={"X-Billing-Transaction-ID": "bt_late"})])
+    async with client(server, journal) as c:
+        task = await c.create(REQ)
+        async for snap in c.watch(task, timeout=10):
+            if snap.billing_transaction_id:
+                break
+    assert recorded_values(journal, "billing_transaction_id") == ["bt_late"]
+
+
 async def test_a_junk_cost_is_no_cost(server: HostileServer) -> None:
     server.route("GET", "/v1/tasks/", Reply(json=task_body(
         "t1", "completed", billing={"cost_usd": float("inf")}, cost_usd=-3,
