@@ -118,11 +118,14 @@ class Task(BaseModel):
         """
         body = body if isinstance(body, dict) else {}
         head = {k.lower(): v for k, v in (headers or {}).items()}
+        header_id = readable_id(head.get("x-task-id"))
         task_id = previous.id if previous else (
-            readable_id(body.get("task_id")) or readable_id(body.get("id"))
-            or readable_id(head.get("x-task-id")))
+            readable_id(body.get("task_id")) or readable_id(body.get("id")) or header_id)
         if not task_id:
             raise InvalidResponseError("the answer names no readable task id")
+        if header_id and header_id != task_id:
+            log.warning("task %s: the X-Task-ID header names %s; keeping %s", task_id,
+                        header_id, task_id)
         reported = _text(body.get("status"), 64)
         status, cancelled_alias = normalize_status(
             reported or (previous.status if previous else PENDING))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import (
     CREATE,
     REQ,
@@ -37,6 +39,15 @@ async def test_billing_headers_are_kept_and_name_the_task(server: HostileServer,
     assert (task.id, task.billing_transaction_id) == ("t-hdr", "bt_hdr")
     assert recorded_ids(journal) == ["t-hdr"]
     assert recorded_values(journal, "billing_transaction_id") == ["bt_hdr"]
+
+
+async def test_an_x_task_id_that_disagrees_with_the_body_is_noted(
+        server: HostileServer, journal, caplog: pytest.LogCaptureFixture) -> None:
+    server.route("POST", CREATE, Reply(json=task_body("t-body"), headers={"X-Task-ID": "t-hdr"}))
+    async with client(server, journal) as c:
+        task = await c.create(REQ)
+    assert task.id == "t-body" and recorded_ids(journal) == ["t-body"]
+    assert "X-Task-ID header names t-hdr" in caplog.text
 
 
 async def test_billing_on_a_poll_and_the_cost_reach_history_and_sidecar(
