@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import history  # the package, callable: history() lists every task, oldest first
+from ._assets import Asset, AssetDeleted, AsyncAssets
 from ._catalog import Catalog, ModelSpec, default_catalog
 from ._client import AsyncSeedanceClient, CancelResult
 from ._demo import connect, connect_sync
@@ -20,6 +21,9 @@ from ._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    AssetError,
+    AssetFailedError,
+    AssetTimeoutError,
     AuthenticationError,
     BadRequestError,
     BudgetExceededError,
@@ -27,6 +31,7 @@ from ._errors import (
     HistoryError,
     InvalidResponseError,
     MaterialPreparingError,
+    MediaHostError,
     NotFoundError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -42,6 +47,7 @@ from ._errors import (
     TaskTimeoutError,
     UsageError,
 )
+from ._media_host import FsspecMediaHost, MediaHost
 from ._pricing import PriceEstimate, estimate_price
 from ._request import VideoRequest
 from ._retry import RetryPolicy
@@ -74,6 +80,12 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AmbiguousSubmitError",
+    "Asset",
+    "AssetDeleted",
+    "AssetError",
+    "AssetFailedError",
+    "AssetTimeoutError",
+    "AsyncAssets",
     "AsyncSeedanceClient",
     "AuthenticationError",
     "BadRequestError",
@@ -81,6 +93,7 @@ __all__ = [
     "CancelResult",
     "Catalog",
     "ConflictError",
+    "FsspecMediaHost",
     "Gallery",
     "History",
     "HistoryEntry",
@@ -90,6 +103,8 @@ __all__ = [
     "Journal",
     "JournalEntry",
     "MaterialPreparingError",
+    "MediaHost",
+    "MediaHostError",
     "ModelSpec",
     "NotFoundError",
     "PaymentRequiredError",

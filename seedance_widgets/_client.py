@@ -73,22 +73,20 @@ class AsyncSeedanceClient(Creating, Downloading):
     # ------------------------------------------------------------------ catalog + pricing
     async def model(self, model_id: str) -> ModelSpec:
         """Read the model detail and refresh the catalog that validation uses."""
-        answer = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}")
+        data = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}")
         try:
-            return self.catalog.update_from_detail(answer.body)
+            return self.catalog.update_from_detail(data)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise InvalidResponseError(f"the model detail of {model_id!r} is unreadable: "
                                        f"{type(exc).__name__}") from None
 
     async def models(self) -> list[dict[str, Any]]:
-        answer = await self._call("GET", "/v1/models?category=video")
-        items = answer.body.get("data")
+        items = (await self._call("GET", "/v1/models?category=video")).get("data")
         return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     async def pricing(self, model_id: str) -> dict[str, Any]:
         """The live pricing detail of one model (`GET /v1/models/{id}/pricing`)."""
-        answer = await self._call("GET", f"/v1/models/{quote(model_id, safe='')}/pricing")
-        return dict(answer.body)
+        return await self._call("GET", f"/v1/models/{quote(model_id, safe='')}/pricing")
 
     async def resume_unfinished(self) -> list[Task]:
         """Fresh snapshots of this server's recorded tasks that had not ended."""

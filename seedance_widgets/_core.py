@@ -13,10 +13,11 @@ import logging
 import os
 import random
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
+from ._assets import AsyncAssets
 from ._catalog import Catalog, default_catalog
 from ._errors import (
     APIConnectionError,
@@ -25,6 +26,7 @@ from ._errors import (
     InvalidResponseError,
     SeedanceError,
 )
+from ._media_host import AsyncMedia, FsspecMediaHost, MediaHost
 from ._retry import RETRYABLE_STATUS, Attempts, RetryPolicy
 from ._task import Task
 from ._transport import (
@@ -73,6 +75,7 @@ class ClientCore:
         rng: random.Random | None = None,
         poll_concurrency: int = 8,
         create_timeout: float = CREATE_TIMEOUT,
+        media_host: MediaHost | None = None,
     ) -> None:
         raw_key = api_key or os.environ.get(KEY_ENV)
         if not raw_key:
@@ -111,6 +114,11 @@ class ClientCore:
         # kernel for ~0.4 s (bench: 500 tasks). A cap on status GETs starting together spreads
         # it; a slot is lent for 1 s at most, so trickling answers cannot starve other polls.
         self._poll_slots = PollSlots(poll_concurrency, hold=1.0)
+        # Resources as attributes: material assets, and the media host for local files
+        # (from SEEDANCE_MEDIA_HOST when none is given).
+        self.assets = AsyncAssets(self)
+        self.media = AsyncMedia(media_host if media_host is not None
+                                else FsspecMediaHost.from_env())
 
     @property
     def journal(self) -> History | None:
@@ -133,8 +141,14 @@ class ClientCore:
 
     # ------------------------------------------------------------------ transport + retries
     async def _call(self, method: str, url: str, *, deadline: float | None = None,
-                    poll: bool = False) -> Answer:
-        """GET/DELETE with retries on 408, 429, 5xx, transport errors and unreadable answers.
+                    body: Any = None) -> dict[str, Any]:
+        """`_answer`'s JSON object (for resources that need no headers)."""
+        return (await self._answer(method, url, deadline=deadline, body=body)).body
+
+    async def _answer(self, method: str, url: str, *, deadline: float | None = None,
+                      poll: bool = False, body: Any = None) -> Answer:
+        """GET/PUT/DELETE with retries on 408, 429, 5xx, transport errors and unreadable
+        answers (only idempotent calls come here: a retry cannot do anything twice).
 
         With a `deadline` (monotonic) the retries run until it and it bounds each attempt;
         DeadlineExceeded says it passed. Without one, the policy's attempt count applies.
@@ -150,7 +164,7 @@ class ClientCore:
             if left is not None and left <= 0:
                 raise DeadlineExceeded(f"{what}: the deadline passed")
             try:
-                answer = await exchange(self._http, method, url, limit_s=whole,
+                answer = await exchange(self._http, method, url, limit_s=whole, json=body,
                                         deadline=loop_deadline,
                                         slots=self._poll_slots if poll else None)
             except TimeoutError:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
+from ._assets import DEFAULT_ASSET_WAIT
 from ._core import ClientCore
 from ._errors import (
     AmbiguousSubmitError,
@@ -36,15 +38,19 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
 class Creating(ClientCore):
     """`create`, and the records that make an ambiguous create findable."""
 
-    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /,
-                     **fields: Any) -> Task:
-        """Submit one generation. Never resent if it may have reached the server."""
+    async def create(self, request: VideoRequest | Mapping[str, Any] | None = None, /, *,
+                     material_wait: float = DEFAULT_ASSET_WAIT, **fields: Any) -> Task:
+        """Submit one generation. Never resent if it may have reached the server.
+
+        A 409 seedance_material_preparing (an image material not yet ACTIVE) waits until
+        the materials it names are ACTIVE, then resends, for at most `material_wait` s."""
         req = self._coerce(request, fields)
+        material_deadline = time.monotonic() + material_wait
         body = req.to_body()
         attempt_id = uuid.uuid4().hex
         await self._recorder.intent(attempt_id, body, req.fingerprint())
         try:
-            return await self._post(req, body, attempt_id)
+            return await self._post(req, body, attempt_id, material_deadline)
         except APIError as exc:  # a refusal (4xx) made no task: settled, not unresolved
             self._recorder.refused(attempt_id, exc.status_code)
             raise
@@ -52,7 +58,8 @@ class Creating(ClientCore):
             self._recorder.never_sent(attempt_id)
             raise
 
-    async def _post(self, req: VideoRequest, body: dict[str, Any], attempt_id: str) -> Task:
+    async def _post(self, req: VideoRequest, body: dict[str, Any], attempt_id: str,
+                    material_deadline: float) -> Task:
         """The create's attempts: resent only when no connection was made, or when the server
         said "not now"; everything else that may have reached it is ambiguous."""
         attempts = Attempts(self.retry, self._rng, what="create")
@@ -80,7 +87,11 @@ class Creating(ClientCore):
             if answer.status >= 500 or answer.status == 408 or answer.status < 400:
                 raise self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
             error = api_error(answer)
-            if not isinstance(error, RateLimitError | MaterialPreparingError):
+            if isinstance(error, MaterialPreparingError):  # the contract: resend once ACTIVE
+                await self.assets.wait_preparing(error, deadline=material_deadline)
+                attempts.retry(error, 0.0)
+                continue
+            if not isinstance(error, RateLimitError):
                 raise error
             wait = error.retry_after
             if wait is None:

@@ -18,11 +18,15 @@
     ├── UsageError                  an argument or setting was refused before anything was sent
     ├── SaveError                   a result could not be written to disk
     ├── HistoryError                the task history cannot be read or written (`kind` says why)
-    └── TaskError                   about one task
-        ├── TaskFailedError, TaskCancelledError
-        ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
-        ├── TaskNotRecordedError    created on the server, but the history could not record it
-        └── ResultExpiredError      the result URL no longer answers
+    ├── TaskError                   about one task
+    │   ├── TaskFailedError, TaskCancelledError
+    │   ├── TaskTimeoutError        the wait's deadline passed; the task keeps running
+    │   ├── TaskNotRecordedError    created on the server, but the history could not record it
+    │   └── ResultExpiredError      the result URL no longer answers
+    ├── AssetError                  about one material asset
+    │   ├── AssetFailedError        it ended FAILED (error_message) or was deleted
+    │   └── AssetTimeoutError       still PROCESSING at the wait's deadline
+    └── MediaHostError              a local file could not be published on the media host
 
 Messages come from the server or from us; `redact` strips the API key (and the forms it takes
 in reprs, JSON and URLs) from both, because a server may echo a header back and exceptions end
@@ -41,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 if TYPE_CHECKING:
+    from ._assets import Asset
     from ._request import VideoRequest
     from ._task import Task
 
@@ -323,4 +328,22 @@ class TaskNotRecordedError(TaskError):
 
 
 class ResultExpiredError(TaskError):
+    pass
+
+
+class AssetError(SeedanceError):
+    def __init__(self, message: str, asset: Asset | None = None) -> None:
+        self.asset = asset
+        super().__init__(message)
+
+
+class AssetFailedError(AssetError):
+    pass
+
+
+class AssetTimeoutError(AssetError):
+    pass
+
+
+class MediaHostError(SeedanceError):
     pass

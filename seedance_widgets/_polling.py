@@ -84,11 +84,11 @@ class Polling(ClientCore):
         url = self._status_url(current)
         fixed = task_path(current.id)
         try:
-            answer = await self._call("GET", url, deadline=deadline, poll=True)
+            answer = await self._answer("GET", url, deadline=deadline, poll=True)
         except NotFoundError:
             if url == fixed:
                 raise
-            answer = await self._call("GET", fixed, deadline=deadline, poll=True)
+            answer = await self._answer("GET", fixed, deadline=deadline, poll=True)
         return Task.from_response(answer.body, previous=current, headers=answer.headers)
 
     async def cancel(self, task: TaskRef, *, timeout: float | None = 60.0) -> CancelResult:
@@ -100,7 +100,7 @@ class Polling(ClientCore):
         url = task_path(current.id)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            answer = await self._call("DELETE", url, deadline=deadline)
+            answer = await self._answer("DELETE", url, deadline=deadline)
         except NotFoundError as exc:
             return CancelResult("not_found", None, exc.message)
         except ConflictError as exc:

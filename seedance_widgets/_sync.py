@@ -14,6 +14,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ._assets import Assets
 from ._catalog import ModelSpec
 from ._client import (
     DEFAULT_DOWNLOAD_TIMEOUT,
@@ -22,6 +23,7 @@ from ._client import (
     CancelResult,
     TaskRef,
 )
+from ._media_host import Media
 from ._request import VideoRequest
 from ._task import Task
 
@@ -69,6 +71,8 @@ class SeedanceClient:
         except BaseException:
             self._loop.stop()
             raise
+        self.assets = Assets(self._async.assets, self._loop.run)
+        self.media = Media(self._async.media, self._loop.run)
 
     def __repr__(self) -> str:
         return repr(self._async).replace("AsyncSeedanceClient", "SeedanceClient")

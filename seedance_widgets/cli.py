@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from . import _cli_tasks
 from ._catalog import OPERATIONS, default_catalog
+from ._cli_media import LocalInputs, add_media_arguments
 from ._demo import DEMO_NOTICE, connect
 from ._errors import SeedanceError, TaskTimeoutError, UsageError
 from ._inputs import money
@@ -83,16 +84,18 @@ def add_request_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, help="default adaptive")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-audio", action="store_true", help="ask for a silent video")
-    p.add_argument("--image", help="first-frame image URL (image-to-video)")
+    p.add_argument("--image", help="first-frame image URL or file (image-to-video)")
     p.add_argument("--start-image", help="first frame (start-end-to-video)")
     p.add_argument("--end-image", help="last frame (start-end-to-video)")
-    p.add_argument("--reference", action="append", default=[], metavar="URL",
-                   help="reference image URL (reference-to-video); repeatable")
-    p.add_argument("--reference-video", action="append", default=[], metavar="URL")
-    p.add_argument("--reference-audio", action="append", default=[], metavar="URL")
-    p.add_argument("--video", help="input video URL (video-to-video)")
+    p.add_argument("--reference", action="append", default=[], metavar="URL|PATH",
+                   help="reference image URL, or a local image/video/audio file "
+                        "(reference-to-video); repeatable")
+    p.add_argument("--reference-video", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--reference-audio", action="append", default=[], metavar="URL|PATH")
+    p.add_argument("--video", help="input video URL or file (video-to-video)")
     p.add_argument("--task-id", help="earlier task to extend (video-extension)")
     p.add_argument("--last-frame", action="store_true", help="also return the last frame")
+    add_media_arguments(p)
 
 
 def request_from_args(a: argparse.Namespace) -> VideoRequest:
@@ -114,7 +117,7 @@ def format_validation_error(err: ValidationError) -> str:
 
 
 def cmd_estimate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
+    req = request_from_args(LocalInputs(a, uploading=False).placeholders())
     est = estimate_price(req)
     print(f"{req.model} {req.operation}: {est.label()}")
     for note in est.assumptions:
@@ -161,11 +164,13 @@ def _confirm(question: str) -> bool:
 
 
 async def _generate(a: argparse.Namespace) -> int:
-    req = request_from_args(a)
+    local = LocalInputs(a)  # local files are uploaded only once the price is accepted
+    req = request_from_args(local.placeholders())
     history = History()
     if not history.available:
         print(history.problem, file=sys.stderr)  # said once, here; the run goes on unrecorded
-    async with connect(history=history if history.available else False) as client:
+    async with connect(history=history if history.available else False,
+                       media_host=local.host) as client:
         est = estimate_price(req, catalog=client.catalog)
         print(f"{req.model} {req.operation}: {est.label()}")
         for note in est.assumptions:
@@ -179,6 +184,8 @@ async def _generate(a: argparse.Namespace) -> int:
                 print(f"not submitted: {why}; pass --yes to submit without asking",
                       file=sys.stderr)
                 return 3
+        if local.files:
+            req = request_from_args(await local.publish(client))
         task = await client.create(req)
         print(f"task {task.id} created")
         try:
@@ -255,12 +262,13 @@ def cmd_emulator(a: argparse.Namespace) -> int:
 
     keys = a.api_key or [DEMO_API_KEY]
     try:
-        timings = Timings(queue_s=a.queue_s, run_s=a.run_s)
+        timings = Timings(queue_s=a.queue_s, run_s=a.run_s, asset_ready_s=a.asset_ready_s)
         faults = Faults.from_env()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
-        serve(a.port, keys, host=a.host, timings=timings, faults=faults)
+        serve(a.port, keys, host=a.host, faults=faults, fetch_remote=a.fetch_remote,
+              timings=timings)
     except OSError as exc:
         where = f"{a.host}:{a.port}"
         if exc.errno == errno.EADDRINUSE:
@@ -313,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     pause = _seconds_arg(0, 86400, zero=True)
     p.add_argument("--queue-s", type=pause, default=2.0, help="seconds a task stays pending")
     p.add_argument("--run-s", type=pause, default=8.0, help="seconds a task processes")
+    p.add_argument("--asset-ready-s", type=pause, default=1.0,
+                   help="seconds a material asset stays PROCESSING")
+    p.add_argument("--fetch-remote", action="store_true",
+                   help="also fetch generation input media from hosts other than loopback")
     p.set_defaults(func=cmd_emulator)
     return parser
 

@@ -22,7 +22,26 @@ URI = "urn:tokenlab-openapi"
 
 @functools.cache
 def document() -> dict[str, Any]:
-    return json.loads(CONTRACT.read_text())
+    return _nullable(json.loads(CONTRACT.read_text()))
+
+
+def _nullable(node: Any) -> Any:
+    """OpenAPI 3.0's `nullable: true` spelled as JSON Schema: null joins the type (and enum).
+
+    The validator speaks JSON Schema 2020-12, which has no `nullable`; without this, the
+    contract's own examples (`"error_message": null`) would fail their schemas."""
+    if isinstance(node, list):
+        return [_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _nullable(v) for k, v in node.items()}
+    if out.pop("nullable", False) is True:
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+        if isinstance(out.get("enum"), list) and None not in out["enum"]:
+            out["enum"] = [*out["enum"], None]
+    return out
 
 
 @functools.cache

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seedance_widgets._emulator_video import (
+from seedance_widgets.emulator._render import (
     NOMINAL_SIZES,
     nominal_size,
     output_size,

@@ -63,18 +63,18 @@ SIZES = [
 
 
 @functools.cache
-def _one_video() -> bytes:
-    from seedance_widgets._emulator_video import render_video
+def _one_clip() -> Any:
+    from seedance_widgets.emulator._render import render_clip
 
-    return render_video(prompt="fault suite", seed=1, duration_s=4, aspect_ratio="16:9")
+    return render_clip(prompt="fault suite", seed=1, duration_s=4, aspect_ratio="16:9")
 
 
 @pytest.fixture(autouse=True)
 def _cheap_renders(monkeypatch: pytest.MonkeyPatch) -> None:
-    from seedance_widgets import _emulator_video
+    from seedance_widgets.emulator import _render
 
-    video = _one_video()
-    monkeypatch.setattr(_emulator_video, "render_video", lambda **_: video)
+    clip = _one_clip()
+    monkeypatch.setattr(_render, "render_clip", lambda **_: clip)
 
 
 def request(tag: str, i: int) -> VideoRequest:

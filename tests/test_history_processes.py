@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,19 +23,19 @@ from seedance_widgets.emulator import Emulator, Faults, Timings
 
 
 @functools.cache
-def _one_video() -> bytes:
-    from seedance_widgets._emulator_video import render_video
+def _one_video() -> Any:
+    from seedance_widgets.emulator._render import render_clip
 
-    return render_video(prompt="history", seed=1, duration_s=4, aspect_ratio="16:9")
+    return render_clip(prompt="history", seed=1, duration_s=4, aspect_ratio="16:9")
 
 
 @pytest.fixture
 def cheap_renders(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are about records, not pictures: one pre-rendered MP4 for every task."""
-    from seedance_widgets import _emulator_video
+    from seedance_widgets.emulator import _render
 
-    video = _one_video()
-    monkeypatch.setattr(_emulator_video, "render_video", lambda **_: video)
+    clip = _one_video()
+    monkeypatch.setattr(_render, "render_clip", lambda **_: clip)
 
 
 def child_env(home: Path, emu: Emulator | None = None, **extra: str) -> dict[str, str]:

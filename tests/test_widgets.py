@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import random
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
 from seedance_widgets import (
@@ -214,7 +217,11 @@ async def test_close_stops_polling(client: AsyncSeedanceClient, emu: Emulator) -
 
 
 async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceClient) -> None:
-    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # ~10 KB
+    # A real image (the emulator decodes inputs), noisy so that it weighs ~10 KB.
+    noise = Image.frombytes("L", (100, 100), random.Random(1).randbytes(10_000))
+    buf = io.BytesIO()
+    noise.save(buf, format="PNG")
+    png = buf.getvalue()
     panel = SeedancePanel(client, operation="reference-to-video", prompt="ref", duration=4,
                           refresh_catalog=False)
     panel._receive(panel, {"type": "upload", "name": "big.png", "mime": "image/png"},

@@ -10,8 +10,10 @@ Measures, all on loopback against the built-in emulator (no account, no network)
 - saved-notebook growth per task for a `Gallery` and for one `TaskWidget` per task (nbclient);
 - the size of the front-end bundle, and the import time against our dependencies' own;
 - the task history with 10,000 runs: open + newest page, a text search and
-  `seedance-widgets tasks` as a process, beside parsing the same history as JSON lines; and
-  the durable writes of each create, beside the old journal's fsync'd append.
+  `seedance-widgets tasks` as a process, beside parsing the same history as JSON lines, and
+  the durable writes of each create, beside the old journal's fsync'd append;
+- the emulator's render time of a 5 s demo by what it shows (inputs, sound), beside the
+  silent text-only render.
 
 The loop-lag and CPU figures talk to an emulator in a subprocess, so its threads never share
 our GIL or CPU account. Timing figures are printed, never asserted; each comes with a baseline
@@ -44,6 +46,7 @@ from ._common import (
 from ._history import history_bench
 from ._loop import cpu_per_poll, loop_lag
 from ._notebook import bundle_sizes, import_ratio, notebook_growth
+from ._render import render_times
 from ._report import TARGETS, render_table, verdicts
 from ._schedules import POLICIES, Timeline, compare_schedules, make_timelines, replay
 
@@ -89,6 +92,8 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
     say("task history")
     guard(result, ("history_open_page_ms", "history_search_ms", "history_tasks_cli_s",
                    "history_create_ms"), lambda: history_bench(cfg))
+    say("emulator renders")
+    guard(result, ("render_ms", "render_ratio"), lambda: render_times(cfg.render_reps))
     result["pass"] = verdicts(result)
     result["elapsed_s"] = round(time.perf_counter() - began, 1)
     return result

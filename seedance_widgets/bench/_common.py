@@ -36,13 +36,15 @@ class Config:
     history_runs: int = 10_000
     history_reps: int = 15
     history_creates: int = 200
+    render_reps: int = 5
 
 
 FULL = Config()
 # The loop-lag window stays as long as the full run's: p99 over a shorter window weighs the
 # one burst of first polls more, and the figures would not compare.
 QUICK = Config(blocking_counts=(50, 200), idle_window_s=1.0, timelines=100, cpu_polls=200,
-               notebook_tasks=10, import_reps=7, history_reps=7, history_creates=60)
+               notebook_tasks=10, import_reps=7, history_reps=7, history_creates=60,
+               render_reps=5)
 
 
 def say(*parts: Any) -> None:

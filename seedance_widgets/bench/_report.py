@@ -18,6 +18,8 @@ TARGETS: dict[str, dict[str, Any]] = {
     "history_open_page_ms": {"max": 50.0, "unit": "ms"},
     "history_search_ms": {"max": 50.0, "unit": "ms"},
     "history_tasks_cli_s": {"max": 1.0, "unit": "s"},
+    # Showing inputs and adding sound may cost at most twice the silent text-only render.
+    "render_ratio": {"max": 2.0, "unit": "x"},
 }
 
 
@@ -116,6 +118,10 @@ def render_table(result: dict[str, Any]) -> str:
     add("  baseline: 2 fsync'd JSON-lines appends", writes.get("jsonl_fsync_baseline"), "ms")
     add("status snapshot write", writes.get("snapshot_ours"), "ms", digits=3)
     add("  baseline: 1 JSON-lines append", writes.get("snapshot_jsonl_baseline"), "ms", digits=3)
+    for case, ms in (result.get("render_ms") or {}).items():
+        add(f"emulator render, 5 s, {case.replace('_', ' ')}", ms, "ms", digits=0)
+    add("render ratio, slowest case / silent baseline", result.get("render_ratio"), "x",
+        "render_ratio")
 
     head = ("measure", "value", "unit", "target", "verdict")
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(5)]

@@ -1,8 +1,9 @@
 """An offline TokenLab video API: a real local HTTP server for Seedance 2.0 models.
 
-It speaks the contract in `shared/contract` (create, poll, cancel, models, pricing), renders
-real MP4s behind signed, expiring URLs, and can misbehave on request (`Faults`) so clients can
-be tested against latency, 5xx, 429 bursts, dropped connections and failed tasks.
+It speaks the contract in `shared/contract` (create, poll, cancel, models, pricing, material
+assets), renders real MP4s that show the request's inputs (with sound) behind signed, expiring
+URLs, and can misbehave on request (`Faults`) so clients can be tested against latency, 5xx,
+429 bursts, dropped connections and failed tasks.
 
     from seedance_widgets.emulator import Emulator, Timings
     with Emulator(timings=Timings(queue_s=0.5, run_s=2)) as emu:
@@ -11,8 +12,8 @@ be tested against latency, 5xx, 429 bursts, dropped connections and failed tasks
 
 from __future__ import annotations
 
+from ._app import LogEntry
 from ._config import DEMO_API_KEY, Faults, Timings
 from ._emulator import Emulator, serve
-from ._server import LogEntry
 
 __all__ = ["DEMO_API_KEY", "Emulator", "Faults", "LogEntry", "Timings", "serve"]

@@ -32,10 +32,17 @@ class Timings:
     # The contract sends `progress` only "when real"; turning it off exercises clients that
     # must cope with status alone.
     report_progress: bool = True
+    # Material assets stay PROCESSING this long after they are created (or their source is
+    # replaced), then turn ACTIVE, or FAILED when the source fails the deeper check.
+    asset_ready_s: float = 1.0
+    # How long a create that uses a PROCESSING asset is held before it answers 409
+    # seedance_material_preparing; the contract's bound is 60 s.
+    material_hold_s: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.queue_s < 0 or self.run_s < 0:
-            raise ValueError("queue_s and run_s must be >= 0")
+        for name in ("queue_s", "run_s", "asset_ready_s", "material_hold_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
 
 
 @dataclass

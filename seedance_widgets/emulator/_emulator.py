@@ -14,8 +14,10 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from .._catalog import Catalog, default_catalog
+from ._app import App, LogEntry
+from ._assets import AssetStore
 from ._config import DEMO_API_KEY, Dice, Faults, Timings
-from ._server import App, EmulatorHTTPServer, LogEntry
+from ._server import EmulatorHTTPServer
 from ._state import TaskStore
 
 
@@ -41,9 +43,14 @@ class Emulator:
         balance_usd: float | None = None,
         catalog: Catalog | None = None,
         state_dir: str | os.PathLike[str] | None = None,
+        fetch_remote: bool = False,
     ) -> None:
-        """`state_dir` keeps tasks and results on disk, so a new Emulator on the same folder
-        (a restarted kernel in demo mode) carries on with them."""
+        """`state_dir` keeps tasks, assets and results on disk, so a new Emulator on the same
+        folder (a restarted kernel in demo mode) carries on with them.
+
+        A generation's input media are fetched from loopback URLs (and `data:` / `asset://`);
+        `fetch_remote` lets the emulator fetch them from other hosts too. Material asset
+        sources are fetched from any host."""
         keys = tuple(api_keys)
         if not keys or any(not isinstance(k, str) or not k.strip() for k in keys):
             raise ValueError("api_keys must be one or more non-empty strings")
@@ -55,8 +62,11 @@ class Emulator:
         self._store = TaskStore(catalog=self.catalog, timings=self.timings,
                                 result_ttl_s=result_ttl_s, balance_usd=balance_usd,
                                 state_dir=Path(state_dir) if state_dir else None)
-        self._app = App(api_keys=keys, store=self._store, catalog=self.catalog,
-                        faults=faults, dice=Dice(faults.seed))
+        self._assets = AssetStore(timings=self.timings,
+                                  state_dir=Path(state_dir) if state_dir else None)
+        self._app = App(api_keys=keys, store=self._store, assets=self._assets,
+                        catalog=self.catalog, faults=faults, dice=Dice(faults.seed),
+                        fetch_remote=fetch_remote)
         self._address = (host, port)
         self._lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
@@ -94,6 +104,7 @@ class Emulator:
         if thread is not None:
             thread.join(timeout=5)
         self._store.close()
+        self._assets.close()
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -144,6 +155,11 @@ class Emulator:
     def tasks_snapshot(self) -> list[dict[str, Any]]:
         return self._store.snapshot()
 
+    def assets_snapshot(self) -> list[dict[str, Any]]:
+        """Every material asset of every key, as `SeedanceMaterialAsset` bodies plus
+        `key_index` and `auto` (prepared from an inline image)."""
+        return self._assets.snapshot()
+
     def __repr__(self) -> str:
         where = self._server.base_url if self._server else "not started"
         return f"Emulator({where}, {len(self._app.api_keys)} key(s))"
@@ -170,6 +186,7 @@ def serve(
     result_ttl_s: float = 3600.0,
     balance_usd: float | None = None,
     catalog: Catalog | None = None,
+    fetch_remote: bool = False,
     out: TextIO | None = None,
 ) -> None:
     """Serve in the foreground until Ctrl-C: prints the base URL and the accepted key(s).
@@ -179,7 +196,8 @@ def serve(
     out = out or sys.stdout
     emu = Emulator(host=host, port=port, api_keys=tuple(api_keys) or (DEMO_API_KEY,),
                    timings=timings, faults=faults if faults is not None else Faults.from_env(),
-                   result_ttl_s=result_ttl_s, balance_usd=balance_usd, catalog=catalog)
+                   result_ttl_s=result_ttl_s, balance_usd=balance_usd, catalog=catalog,
+                   fetch_remote=fetch_remote)
     emu.start()
     try:
         print(f"Seedance emulator (TokenLab video API) at {emu.base_url}", file=out)

@@ -4,6 +4,7 @@ carries one from deep in a route up to the handler."""
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,3 +102,15 @@ def bad_request(message: str, param: str | None = None, code: str | None = None,
         out["validation_errors"] = [{"field": param, "message": message,
                                      **({"code": code} if code else {})}]
     return ApiFailure(400, out)
+
+
+def json_object(raw: bytes) -> dict[str, Any]:
+    """A request body parsed as a JSON object, or the 400 that says why it is not one."""
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") \
+            from None
+    if not isinstance(data, dict):
+        raise bad_request("request body must be a JSON object", code="invalid_json")
+    return data

@@ -8,133 +8,31 @@ such as a connection closed mid-request realistic.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import json
 import logging
-import math
 import re
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from pydantic import ValidationError
-
-from .._catalog import Catalog
-from .._request import VideoRequest
+from . import _asset_routes as asset_routes
 from . import _catalog_routes as routes
-from ._config import Dice, Faults
-from ._errors import ApiFailure, api_error, bad_request, fail, validation_failure
-from ._state import TaskStore
+from ._app import Abort, App, LogEntry
+from ._errors import ApiFailure, api_error, bad_request, fail
 
 logger = logging.getLogger("seedance_widgets.emulator")
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a few data-URL images; anything bigger is a mistake
-MAX_LOG_ENTRIES = 10_000
-RATE_LIMIT_PER_MINUTE = 60  # the nominal figure reported in X-RateLimit-Limit
 IDLE_TIMEOUT_S = 120.0  # idle keep-alive connections are dropped after this
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _FILE = re.compile(r"^/files/(ldtask_[0-9a-f]{32}(?:\.mp4|-last\.png))$")
-
-
-class LogEntry(NamedTuple):
-    """One answered request. Holds the index of the key used, never the key itself."""
-
-    time: float
-    method: str
-    path: str
-    status: int | None  # None: the connection was closed without an answer
-    key_index: int | None
-
-
-class _Abort(Exception):
-    """Close the connection without answering (the reset and drop faults)."""
-
-
-class App:
-    """What the handler threads share: keys, tasks, fault knobs, counters and the log."""
-
-    def __init__(self, *, api_keys: Sequence[str], store: TaskStore, catalog: Catalog,
-                 faults: Faults, dice: Dice) -> None:
-        self.api_keys = tuple(api_keys)
-        self.store = store
-        self.catalog = catalog
-        self.dice = dice
-        self.faults = faults
-        self._lock = threading.Lock()
-        self._counted = 0
-        self._burst_left = 0
-        self._log: list[LogEntry] = []
-
-    def set_faults(self, faults: Faults) -> None:
-        with self._lock:
-            self.faults = faults
-            # A fresh pattern: the Nth request is counted from the change.
-            self._counted = 0
-            self._burst_left = 0
-        if faults.seed is not None:
-            self.dice.reseed(faults.seed)
-
-    def authenticate(self, header: str | None) -> int:
-        """Index of the key in `Authorization: Bearer <key>`, or a 401."""
-        scheme, _, token = (header or "").strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise ApiFailure(
-                401,
-                api_error("unauthorized",
-                          "Missing API key. Send it as 'Authorization: Bearer <api key>'."),
-                {"WWW-Authenticate": "Bearer"},
-            )
-        given = token.encode("utf-8", "replace")
-        found = None
-        for i, key in enumerate(self.api_keys):  # compare with every key: no timing hint
-            if hmac.compare_digest(key.encode("utf-8", "replace"), given) and found is None:
-                found = i
-        if found is None:
-            raise ApiFailure(401, api_error("invalid_api_key", "Invalid API key provided"),
-                             {"WWW-Authenticate": "Bearer"})
-        return found
-
-    def rate_limit(self) -> ApiFailure | None:
-        """A 429 when this request falls in an injected burst."""
-        faults = self.faults
-        if faults.rate_limit_every <= 0:
-            return None
-        with self._lock:
-            self._counted += 1
-            if self._counted % faults.rate_limit_every == 0:
-                self._burst_left = max(1, faults.rate_limit_burst)
-            if self._burst_left <= 0:
-                return None
-            self._burst_left -= 1
-        wait = faults.rate_limit_retry_after_s
-        # The header takes whole seconds (RFC 9110); the body keeps the exact figure.
-        headers = {
-            "Retry-After": str(math.ceil(wait)),
-            "X-RateLimit-Limit": str(RATE_LIMIT_PER_MINUTE),
-            "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": str(math.ceil(time.time() + wait)),
-        }
-        body = api_error("rate_limit_exceeded", "Rate limit exceeded. Please slow down.",
-                         code="rate_limit_exceeded", retry_after=wait, retryable=True)
-        return ApiFailure(429, body, headers)
-
-    def record(self, entry: LogEntry) -> None:
-        with self._lock:
-            self._log.append(entry)
-            if len(self._log) > MAX_LOG_ENTRIES:
-                del self._log[: MAX_LOG_ENTRIES // 10]
-
-    def log(self) -> list[LogEntry]:
-        with self._lock:
-            return list(self._log)
 
 
 class Reply(NamedTuple):
@@ -258,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise fail(404, "not_found_error", f"No route for {self.command} {path}")
         except ApiFailure as failure:
             self._send_json(failure.status, failure.body, failure.headers)
-        except _Abort:
+        except Abort:
             aborted = True
         except (ConnectionError, TimeoutError):
             self.close_connection = True  # the client went away; nothing to tell it
@@ -285,7 +183,7 @@ class Handler(BaseHTTPRequestHandler):
         faults = app.faults
         if method in ("GET", "DELETE"):
             if app.dice.chance(faults.reset_rate):
-                raise _Abort
+                raise Abort
             if app.dice.chance(faults.error_rate):
                 status = app.dice.choice((500, 502, 503))
                 raise fail(status, "server_error", "An internal error occurred",
@@ -301,33 +199,7 @@ class Handler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ routes
     def _create(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                 raw: bytes) -> Reply:
-        app = self.server.app
-        try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise bad_request(f"request body is not valid JSON: {exc}", code="invalid_json") \
-                from None
-        if not isinstance(data, dict):
-            raise bad_request("request body must be a JSON object", code="invalid_json")
-        try:
-            request = VideoRequest.model_validate(data, context={"catalog": app.catalog})
-        except ValidationError as err:
-            raise validation_failure(err, data, app.catalog) from None
-        faults = app.faults
-        will_fail = app.dice.chance(faults.task_failure_rate)
-        seed = request.seed if request.seed is not None and request.seed >= 0 else (
-            app.dice.randint(0, 2**32 - 1))
-        task = app.store.create(request, key, seed=seed, will_fail=will_fail)
-        # Both faults strike after the task exists: the client cannot tell whether it did.
-        if app.dice.chance(faults.drop_after_create_rate):
-            raise _Abort
-        if app.dice.chance(faults.create_error_rate):
-            raise fail(500, "server_error", "An internal error occurred",
-                       code="emulated_500")
-        return Reply(200, {
-            "id": task.id, "task_id": task.id, "poll_url": "/v1/tasks/" + task.id,
-            "status": "pending", "created": int(task.created_at), "model": task.model,
-        })
+        return Reply(200, self.server.app.create_task(raw, key))
 
     def _get_task(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                   raw: bytes) -> Reply:
@@ -361,6 +233,33 @@ class Handler(BaseHTTPRequestHandler):
     def _pricing(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
                  raw: bytes) -> Reply:
         return Reply(200, routes.pricing_list(self.server.app.catalog, query))
+
+    # ------------------------------------------------------------------ material assets
+    def _asset_create(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
+                      raw: bytes) -> Reply:
+        app = self.server.app
+        return Reply(201, asset_routes.create(app.assets, key, raw, app.catalog))
+
+    def _asset_list(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
+                    raw: bytes) -> Reply:
+        return Reply(200, asset_routes.listing(self.server.app.assets, key, query))
+
+    def _asset_get(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
+                   raw: bytes) -> Reply:
+        assets = self.server.app.assets
+        project = asset_routes.project_of(query)
+        return Reply(200, assets.body(assets.get(key, params["id"], project)))
+
+    def _asset_update(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
+                      raw: bytes) -> Reply:
+        app = self.server.app
+        return Reply(200, asset_routes.update(app.assets, key, params["id"], raw, app.catalog))
+
+    def _asset_delete(self, params: Mapping[str, str], query: Mapping[str, str], key: int,
+                      raw: bytes) -> Reply:
+        assets = self.server.app.assets
+        asset = assets.delete(key, params["id"], asset_routes.project_of(query))
+        return Reply(200, {"deleted": True, "id": asset.id})
 
     # ------------------------------------------------------------------ result files
     def _serve_file(self, path: str, query: Mapping[str, str]) -> None:
@@ -409,6 +308,11 @@ _ROUTES: tuple[tuple[re.Pattern[str], dict[str, _Route]], ...] = (
     (re.compile(r"/v1/models/(?P<model>[^/]+)/pricing"), {"GET": Handler._model_pricing}),
     (re.compile(r"/v1/models/(?P<model>[^/]+)"), {"GET": Handler._model}),
     (re.compile(r"/v1/pricing"), {"GET": Handler._pricing}),
+    (re.compile(r"/v1/videos/assets"),
+     {"POST": Handler._asset_create, "GET": Handler._asset_list}),
+    (re.compile(r"/v1/videos/assets/(?P<id>[^/]+)"),
+     {"GET": Handler._asset_get, "PUT": Handler._asset_update,
+      "DELETE": Handler._asset_delete}),
 )
 
 

@@ -9,18 +9,14 @@ ready by the time the clock says "completed"; when they are not, the task holds 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
-import json
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,85 +24,20 @@ from .._catalog import Catalog
 from .._pricing import estimate_price
 from .._request import VideoRequest
 from .._sizes import ADAPTIVE_ASSUMED, nominal_size
+from . import _render
 from ._config import Timings
 from ._errors import bad_request, fail
+from ._persist import load_tasks, load_url_key, read_file, save_task
+from ._render import Picture, RenderInputs
+from ._task import LAST_FRAME_SUFFIX, VIDEO_SUFFIX, Task
 
 logger = logging.getLogger("seedance_widgets.emulator")
 
 DEFAULT_DURATION_S = 5
 DEFAULT_RESOLUTION = "720p"
 CHOSEN_DURATIONS = range(4, 16)  # what duration -1 ("model chooses") may come out as
-VIDEO_SUFFIX = ".mp4"
-LAST_FRAME_SUFFIX = "-last.png"
 CANCELLED_MESSAGE = "Task cancelled before execution"
 RENDER_CACHE_SIZE = 32
-# Task fields written to the state dir; the rest are derived or are bytes kept beside.
-_PERSISTED = ("id", "key_index", "operation", "created_at", "queue_s", "run_s", "will_fail",
-              "prompt", "seed", "duration_s", "resolution", "aspect_ratio", "width", "height",
-              "tokens", "cost_usd", "cancelled_at", "rendered_at", "render_error")
-
-
-@dataclass
-class Task:
-    id: str
-    key_index: int
-    request: VideoRequest
-    operation: str
-    created_at: float
-    queue_s: float
-    run_s: float
-    will_fail: bool
-    # What is rendered and reported; resolved from the request (and its source, for extensions).
-    prompt: str
-    seed: int
-    duration_s: int
-    resolution: str
-    aspect_ratio: str
-    width: int
-    height: int
-    tokens: int
-    cost_usd: float | None
-    cancelled_at: float | None = None
-    render: Future[None] | None = field(default=None, repr=False)
-    rendered_at: float | None = None
-    render_error: str | None = None
-    video: bytes | None = field(default=None, repr=False)
-    last_frame: bytes | None = field(default=None, repr=False)
-
-    @property
-    def model(self) -> str:
-        return self.request.model
-
-    @property
-    def wants_last_frame(self) -> bool:
-        return bool(self.request.return_last_frame)
-
-    @property
-    def running_at(self) -> float:
-        return self.created_at + self.queue_s
-
-    @property
-    def finished_at(self) -> float:
-        """When the clock says the task is done (the render may still be behind)."""
-        return self.running_at + self.run_s
-
-    def phase(self, now: float) -> tuple[str, int | None, float]:
-        """(status, progress or None, time of the last change) at `now`."""
-        if self.cancelled_at is not None:
-            return "failed", None, self.cancelled_at
-        if now < self.running_at:
-            return "pending", None, self.created_at
-        if now < self.finished_at:
-            done = (now - self.running_at) / self.run_s if self.run_s else 1.0
-            return "processing", min(99, int(done * 100)), self.running_at
-        if self.will_fail:
-            return "failed", None, self.finished_at
-        if self.rendered_at is None:
-            return "processing", 99, self.running_at
-        finished = max(self.finished_at, self.rendered_at)
-        if self.render_error:
-            return "failed", None, finished
-        return "completed", 100, finished
 
 
 class TaskStore:
@@ -132,15 +63,18 @@ class TaskStore:
         self._state_dir = Path(state_dir) if state_dir else None
         # Per-emulator secret: URLs from one run never open files of another. With a state
         # dir the secret is kept there, so URLs outlive a restart like a CDN's would.
-        self._url_key = self._load_url_key()
+        self._url_key = load_url_key(self._state_dir)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="seedance-emu-render")
         if self._state_dir is not None:
             self._load()
 
     # ------------------------------------------------------------------ create
     def create(self, request: VideoRequest, key_index: int, *, seed: int,
-               will_fail: bool) -> Task:
-        """Make a task for a validated request; `seed` is used when the request has none."""
+               will_fail: bool, inputs: RenderInputs | None = None) -> Task:
+        """Make a task for a validated request; `seed` is used when the request has none.
+
+        `inputs` are what the request's media add to the picture; an extension adds its
+        source's last frame here."""
         now = time.time()
         with self._lock:
             self._drop_expired(now)
@@ -184,6 +118,8 @@ class TaskStore:
                 height=height,
                 tokens=billed.tokens,
                 cost_usd=billed.usd,
+                audio=request.output_audio is not False,  # Seedance's default is sound on
+                inputs=self._continuing(source) if source is not None else inputs,
             )
             self._tasks[task.id] = task
             if not will_fail:
@@ -225,36 +161,37 @@ class TaskStore:
                 estimated_cost_usd=round(estimate.usd, 6), balance_usd=round(left, 6),
             )
 
-    def _render(self, task: Task) -> None:
-        # Imported here so that importing the emulator does not load PyAV and numpy.
-        from .._emulator_video import render_last_frame, render_video
+    def _continuing(self, source: Task) -> RenderInputs | None:
+        """An extension starts on its source's last frame."""
+        frame = source.last_frame or read_file(self._state_dir, source.id + LAST_FRAME_SUFFIX)
+        return RenderInputs(start=Picture(frame, "source")) if frame else None
 
+    def _render(self, task: Task) -> None:
         if task.cancelled_at is not None:
             return
         video = frame = None
         error = None
+        inputs = task.inputs or RenderInputs()
         key = (task.prompt, task.seed, task.duration_s, task.aspect_ratio, task.resolution,
-               task.wants_last_frame)
+               task.audio, inputs.digest())
         with self._lock:
             cached = self._renders.get(key)
         try:
             if cached is not None:
                 video, frame = cached
             else:
-                video = render_video(prompt=task.prompt, seed=task.seed,
-                                     duration_s=task.duration_s,
-                                     aspect_ratio=task.aspect_ratio, resolution=task.resolution)
-                if task.wants_last_frame:
-                    frame = render_last_frame(prompt=task.prompt, seed=task.seed,
-                                              aspect_ratio=task.aspect_ratio,
-                                              resolution=task.resolution,
-                                              duration_s=task.duration_s)
+                clip = _render.render_clip(
+                    prompt=task.prompt, seed=task.seed, duration_s=task.duration_s,
+                    aspect_ratio=task.aspect_ratio, resolution=task.resolution,
+                    inputs=inputs, audio=task.audio)
+                video, frame = clip.video, clip.last_frame_png
         except Exception as exc:  # a broken render must fail the task, not hang it
             logger.exception("render of %s failed", task.id)
             error = f"{type(exc).__name__}: {exc}"
         with self._lock:
             task.video, task.last_frame, task.render_error = video, frame, error
             task.rendered_at = time.time()
+            task.inputs = None  # drawn: the input media are no longer needed
             if video is not None:
                 self._renders[key] = (video, frame)
                 self._renders.move_to_end(key)
@@ -376,10 +313,11 @@ class TaskStore:
                 raise fail(404, "not_found_error", "File not found")
             if now >= exp_s or self._expired(task, now):
                 raise fail(403, "permission_error", "URL expired", code="url_expired")
+            if ctype != "video/mp4" and not task.wants_last_frame:
+                raise fail(404, "not_found_error", "File not found")
             data = task.video if ctype == "video/mp4" else task.last_frame
-        if data is None and self._state_dir is not None:
-            path = self._state_dir / name
-            data = path.read_bytes() if path.is_file() else None
+        if data is None:
+            data = read_file(self._state_dir, name)
         if data is None:
             raise fail(404, "not_found_error", "File not found")
         return data, ctype
@@ -406,63 +344,13 @@ class TaskStore:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ persistence
-    def _load_url_key(self) -> bytes:
-        if self._state_dir is None:
-            return secrets.token_bytes(32)
-        path = self._state_dir / "url.key"
-        try:
-            key = path.read_bytes()
-            if len(key) == 32:
-                return key
-        except FileNotFoundError:
-            pass
-        key = secrets.token_bytes(32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        return key
-
     def _persist(self, task: Task, *, files: bool = False) -> None:
-        """Write the task (and, after a render, its files) so a restart can pick it up."""
-        if self._state_dir is None:
-            return
-        try:
-            self._state_dir.mkdir(parents=True, exist_ok=True)
-            if files:
-                for suffix, data in ((VIDEO_SUFFIX, task.video),
-                                     (LAST_FRAME_SUFFIX, task.last_frame)):
-                    if data is not None:
-                        _write_atomic(self._state_dir / (task.id + suffix), data)
-            record = {k: getattr(task, k) for k in _PERSISTED}
-            record["request"] = task.request.to_body()
-            _write_atomic(self._state_dir / f"{task.id}.json", json.dumps(record).encode())
-        except OSError as exc:  # a full disk must not take the emulator down
-            logger.warning("could not persist task %s: %s", task.id, exc)
+        if self._state_dir is not None:
+            save_task(self._state_dir, task, files=files)
 
     def _load(self) -> None:
         assert self._state_dir is not None
-        for path in sorted(self._state_dir.glob("ldtask_*.json")):
-            try:
-                record = json.loads(path.read_text())
-                request = VideoRequest.model_validate(record.pop("request"),
-                                                      context={"catalog": self.catalog})
-                fields = {f.name for f in dataclasses.fields(Task)}
-                task = Task(request=request, **{k: v for k, v in record.items() if k in fields})
-            except (OSError, ValueError, TypeError) as exc:
-                logger.warning("skipping unreadable emulator task %s: %s", path.name, exc)
-                continue
-            video_file = self._state_dir / (task.id + VIDEO_SUFFIX)
-            if task.rendered_at is not None and task.render_error is None \
-                    and not video_file.is_file():
-                task.rendered_at = None  # its file is gone: render again
+        for task in load_tasks(self._state_dir, self.catalog):
             self._tasks[task.id] = task
             if task.rendered_at is None and not task.will_fail and task.cancelled_at is None:
                 task.render = self._pool.submit(self._render, task)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-

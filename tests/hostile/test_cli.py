@@ -115,7 +115,7 @@ def test_a_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 # ---------------------------------------------------------------------------- wording
 @pytest.mark.parametrize(("args", "field"), [
     (("--image", "ftp://x/a.png"), "image_url"), (("--seed", "99999999999999999999"), "seed"),
-    (("--reference", "https://x/a.png", "--reference", "a.png"), "reference_images"),
+    (("--reference", "https://x/a.png", "--reference", "ftp://x/b.png"), "reference_images"),
     (("--prompt", "\u200b"), "prompt"), (("--task-id", "t 1", "--prompt", "more"), "task_id"),
 ])
 def test_field_names_are_not_repeated(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
