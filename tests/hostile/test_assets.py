@@ -26,7 +26,7 @@ async def test_an_unreadable_asset_create_is_said_and_never_resent(server: Hosti
                                                                    answer: Reply) -> None:
     server.route("POST", ASSETS, answer)
     async with client(server, timeout=0.5) as c:
-        with pytest.raises(APIConnectionError, match="may (exist|have reached)"):
+        with pytest.raises(APIConnectionError, match=r"may (exist|have reached)"):
             await c.assets.create("https://cdn.example/a.png")
     assert len(server.seen("POST", ASSETS)) == 1
 
