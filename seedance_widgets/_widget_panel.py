@@ -22,6 +22,7 @@ from ._catalog import OPERATIONS, ModelSpec
 from ._client import AsyncSeedanceClient
 from ._demo import DEMO_NOTICE
 from ._errors import BudgetExceededError, SeedanceError, TaskNotRecordedError
+from ._inputs import money
 from ._pricing import PriceEstimate, estimate_price
 from ._request import ALIASES, IMAGE_MIME, MAX_IMAGE_BYTES, OPERATION_INPUTS, VideoRequest
 from ._task import Task
@@ -70,7 +71,7 @@ class SeedancePanel(WidgetBase):
                  save_videos: bool = True, video_delivery: str = "url",
                  refresh_catalog: bool = True, **request_fields: Any) -> None:
         super().__init__(client=client, video_delivery=video_delivery)
-        self.budget_usd = budget_usd
+        self.budget_usd = None if budget_usd is None else money(budget_usd, "budget_usd")
         self.save_videos = save_videos
         self._uploads: dict[str, str] = {}  # upload id -> data URL, never synced
         self._submitted: list[TaskTracker] = []
