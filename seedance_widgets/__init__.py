@@ -29,6 +29,7 @@ from ._errors import (
     BudgetExceededError,
     ConflictError,
     HistoryError,
+    InvalidResponseError,
     MaterialPreparingError,
     MediaHostError,
     NotFoundError,
@@ -36,6 +37,7 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ResultExpiredError,
+    SaveError,
     SeedanceError,
     ServerError,
     TaskCancelledError,
@@ -43,6 +45,7 @@ from ._errors import (
     TaskFailedError,
     TaskNotRecordedError,
     TaskTimeoutError,
+    UsageError,
 )
 from ._media_host import FsspecMediaHost, MediaHost
 from ._pricing import PriceEstimate, estimate_price
@@ -93,6 +96,7 @@ __all__ = [
     "HistoryEntry",
     "HistoryError",
     "HistoryPage",
+    "InvalidResponseError",
     "Journal",
     "JournalEntry",
     "MaterialPreparingError",
@@ -106,6 +110,7 @@ __all__ = [
     "RateLimitError",
     "ResultExpiredError",
     "RetryPolicy",
+    "SaveError",
     "SeedanceClient",
     "SeedanceError",
     "SeedancePanel",
@@ -117,6 +122,7 @@ __all__ = [
     "TaskNotRecordedError",
     "TaskTimeoutError",
     "TaskWidget",
+    "UsageError",
     "VideoRequest",
     "connect",
     "connect_sync",

@@ -37,9 +37,12 @@ from ._errors import (
     APIConnectionError,
     AssetFailedError,
     AssetTimeoutError,
+    DeadlineExceeded,
     MaterialPreparingError,
     RateLimitError,
 )
+from ._retry import Attempts
+from ._transport import api_error, exchange
 
 if TYPE_CHECKING:
     from ._client import AsyncSeedanceClient
@@ -56,7 +59,8 @@ DEFAULT_ASSET_WAIT = 300.0
 # than that would turn a normal answer into an ambiguous submit.
 MATERIAL_HOLD_S = 60.0
 _POLL_FIRST, _POLL_GROWTH, _POLL_CAP = 0.25, 1.5, 3.0
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+             httpx.UnsupportedProtocol)
 T = TypeVar("T")
 
 
@@ -210,35 +214,30 @@ class AsyncAssets:
 
     async def _post(self, body: dict[str, Any]) -> Any:
         c = self._client
-        for attempt in range(c.retry.max_attempts):
+        # The client's one retry loop and one way of reading answers (bounded, scrubbed).
+        attempts = Attempts(c.retry, c._rng, what="create asset")
+        async for _ in attempts:
             try:
-                resp = await c._http.post(PATH, json=body)
+                answer = await exchange(c._http, "POST", PATH, json=body,
+                                        limit_s=2 * c._timeout)
             except _NOT_SENT as exc:
-                error: Exception = APIConnectionError(f"could not connect: {exc}")
-                wait = c.retry.backoff(attempt, c._rng)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                attempts.retry(APIConnectionError(f"could not connect: {exc}"))
+                continue
+            except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
                 raise APIConnectionError(
                     f"the asset create may have reached the server ({type(exc).__name__}); "
                     "it was not resent: look for it with client.assets.list() before "
                     "registering the URL again") from None
-            else:
-                data = c._json(resp)
-                if resp.is_success and isinstance(data, dict):
-                    return data
-                if resp.is_success:
-                    raise APIConnectionError("create asset: unreadable answer; it may exist: "
-                                             "look for it with client.assets.list()")
-                api_error = c._api_error(resp, data)
-                if not isinstance(api_error, RateLimitError):
-                    raise api_error
-                error, wait = api_error, api_error.retry_after or c.retry.backoff(attempt,
-                                                                                 c._rng)
-                if wait > c.retry.max_server_wait:
-                    raise api_error
-            if attempt + 1 >= c.retry.max_attempts:
+            if answer.ok and isinstance(answer.body, dict):
+                return answer.body
+            if answer.ok:
+                raise APIConnectionError("create asset: unreadable answer; it may exist: "
+                                         "look for it with client.assets.list()")
+            error = api_error(answer)
+            if not isinstance(error, RateLimitError):
                 raise error
-            await asyncio.sleep(wait)
-        raise APIConnectionError("create asset did not succeed within the retry budget")
+            attempts.retry(error, error.retry_after)
+        raise AssertionError("unreachable: Attempts raises the last error")  # pragma: no cover
 
     async def get(self, asset_id: str, *, project_name: str | None = None,
                   deadline: float | None = None) -> Asset:
@@ -311,8 +310,12 @@ class AsyncAssets:
         if deadline is None and timeout is not None:
             deadline = time.monotonic() + timeout
         delay = _POLL_FIRST
+        asset: Asset | None = None
         while True:
-            asset = await self.get(asset_id, project_name=project_name, deadline=deadline)
+            try:
+                asset = await self.get(asset_id, project_name=project_name, deadline=deadline)
+            except DeadlineExceeded:  # the server was silent or slow up to the deadline
+                raise _still_processing(asset_id, asset) from None
             if on_update is not None:
                 result = on_update(asset)
                 if asyncio.iscoroutine(result):
@@ -327,9 +330,7 @@ class AsyncAssets:
             if deadline is not None:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssetTimeoutError(
-                        f"material asset {asset.id} is still PROCESSING; it keeps processing: "
-                        f"wait again with client.assets.wait_active({asset.id!r})", asset)
+                    raise _still_processing(asset_id, asset)
                 delay = min(delay, left)
             await asyncio.sleep(delay)
             delay = min(_POLL_CAP, delay * _POLL_GROWTH)
@@ -350,6 +351,12 @@ class AsyncAssets:
                 await self.wait_active(asset_id, deadline=deadline, timeout=None)
         except AssetTimeoutError:
             raise error from None
+
+
+def _still_processing(asset_id: str, asset: Asset | None) -> AssetTimeoutError:
+    return AssetTimeoutError(
+        f"material asset {asset_id} is still PROCESSING; it keeps processing: "
+        f"wait again with client.assets.wait_active({asset_id!r})", asset)
 
 
 class Assets:

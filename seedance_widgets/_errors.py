@@ -10,9 +10,13 @@
     │   ├── ConflictError           409 (MaterialPreparingError: retry after the asset is ACTIVE)
     │   ├── RateLimitError          429
     │   └── ServerError             5xx
-    ├── APIConnectionError          the network failed (APITimeoutError: it timed out)
+    ├── APIConnectionError          the network failed
+    │   ├── APITimeoutError         it timed out, or a deadline passed
+    │   └── InvalidResponseError    the answer could not be read (not JSON, too big, no id)
     ├── AmbiguousSubmitError        a create may or may not have reached the server; never resent
     ├── BudgetExceededError         a submit would cross the session budget
+    ├── UsageError                  an argument or setting was refused before anything was sent
+    ├── SaveError                   a result could not be written to disk
     ├── HistoryError                the task history cannot be read or written (`kind` says why)
     ├── TaskError                   about one task
     │   ├── TaskFailedError, TaskCancelledError
@@ -24,39 +28,97 @@
     │   └── AssetTimeoutError       still PROCESSING at the wait's deadline
     └── MediaHostError              a local file could not be published on the media host
 
-Messages come from the server or from us; `redact` strips the API key from both, because a
-server may echo a header back and exceptions end up in notebooks and logs.
+Messages come from the server or from us; `redact` strips the API key (and the forms it takes
+in reprs, JSON and URLs) from both, because a server may echo a header back and exceptions end
+up in notebooks and logs. `scrub` does the same to a whole JSON value: every answer passes
+through it where it enters the client, so tasks, history, widgets and logs are clean too.
+`UsageError` is also a `ValueError`, so code that checks arguments the usual way still works.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from ._assets import Asset
     from ._request import VideoRequest
     from ._task import Task
 
-_SECRETS: set[str] = set()
+_SECRETS: dict[str, str] = {}  # a form the key takes -> what replaces it
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _forms(value: str) -> set[str]:
+    """The spellings a key takes on its way back to us: as sent, in a Python repr or a JSON
+    string (escapes), percent-encoded in a URL."""
+    return {value, repr(value)[1:-1], json.dumps(value)[1:-1], quote(value, safe="")}
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a key so that every message built later is scrubbed of it."""
-    if value and len(value) >= 8:
-        _SECRETS.add(value)
+    """Remember a key so that every message and answer handled later is scrubbed of it."""
+    if not value or len(value.strip()) < 8:
+        return
+    for raw in {value, value.strip()}:
+        for form in _forms(raw):
+            _SECRETS[form] = raw.strip()[:3] + "…[redacted]"
 
 
 def redact(text: str) -> str:
-    for secret in _SECRETS:
-        if secret in text:
-            text = text.replace(secret, secret[:3] + "…[redacted]")
+    """`text` without any registered key, in any of its forms (longest forms first)."""
+    if not _SECRETS:
+        return text
+    for form in sorted(_SECRETS, key=len, reverse=True):
+        if form in text:
+            text = text.replace(form, _SECRETS[form])
     return text
+
+
+def clean_text(text: str) -> str:
+    """Server text made safe to keep and print: no key, no lone surrogates (which cannot be
+    encoded, so they would crash a terminal, a log file or the history)."""
+    return _LONE_SURROGATE.sub("\ufffd", redact(text))
+
+
+def scrub(value: Any) -> Any:
+    """A JSON value with `clean_text` applied to every string in it, keys included."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrubs log records of the HTTP stack and ours: httpcore logs response headers at DEBUG,
+    and a server that echoes the Authorization header would put the key there."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _SECRETS:
+            text = record.getMessage()
+            clean = clean_text(text)
+            if clean != text:
+                record.msg, record.args = clean, ()
+            if record.exc_info and not record.exc_text:
+                record.exc_text = clean_text(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+_LOGGERS = ("seedance_widgets", "httpx", "httpcore.connection", "httpcore.http11",
+            "httpcore.http2", "httpcore.proxy", "httpcore.socks")
+for _name in _LOGGERS:
+    logging.getLogger(_name).addFilter(_RedactingFilter())
 
 
 class SeedanceError(Exception):
     def __init__(self, message: str) -> None:
-        super().__init__(redact(message))
+        super().__init__(clean_text(message))
 
     @property
     def message(self) -> str:
@@ -85,20 +147,21 @@ class APIError(SeedanceError):
         err = body.get("error") if isinstance(body, dict) else None
         err = err if isinstance(err, dict) else {}
         self.status_code = status_code
-        self.type: str | None = err.get("type")
-        self.code: str | None = err.get("code")
-        self.param: str | None = err.get("param")
-        self.retryable: bool | None = err.get("retryable")
+        self.type: str | None = _word(err.get("type"))
+        self.code: str | None = _word(err.get("code"))
+        self.param: str | None = _word(err.get("param"))
+        retryable = err.get("retryable")
+        self.retryable: bool | None = retryable if isinstance(retryable, bool) else None
         self.retry_after = retry_after
         self.hints: dict[str, Any] = {k: err[k] for k in HINT_FIELDS if k in err}
+        errors = body.get("validation_errors") if isinstance(body, dict) else None
         self.validation_errors: list[dict[str, Any]] = (
-            list(body.get("validation_errors") or []) if isinstance(body, dict) else []
-        )
+            [e for e in errors if isinstance(e, dict)][:50] if isinstance(errors, list) else [])
         self.body = body
         self.headers = headers or {}
         detail = f" [{self.type}{'/' + self.code if self.code else ''}]" if self.type else ""
         hint = "".join(f"; {k}: {_fmt(v)}" for k, v in self.hints.items() if k != "model")
-        super().__init__(f"HTTP {status_code}{detail}: {message}{hint}")
+        super().__init__(_cap(f"HTTP {status_code}{detail}: {message}{hint}"))
 
     def __getattr__(self, name: str) -> Any:
         # allowed_resolutions, balance_usd, ... read straight from the hints
@@ -109,7 +172,17 @@ class APIError(SeedanceError):
 
 
 def _fmt(value: Any) -> str:
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return _cap(", ".join(map(str, value)) if isinstance(value, list) else str(value), 300)
+
+
+def _word(value: Any) -> str | None:
+    """A short label from an error body (type, code, param), or None when it is not one."""
+    return value[:100] if isinstance(value, str) and value else None
+
+
+def _cap(text: str, limit: int = 2000) -> str:
+    # A server can answer with megabytes of "message"; a person reads the start.
+    return text if len(text) <= limit else text[:limit] + f"… [{len(text) - limit} more]"
 
 
 class BadRequestError(APIError):
@@ -172,6 +245,19 @@ class APITimeoutError(APIConnectionError):
     pass
 
 
+class DeadlineExceeded(APITimeoutError):
+    """The caller's deadline passed (or would pass before the next retry); `last` is the
+    failure that was being retried, if any."""
+
+    def __init__(self, message: str, last: BaseException | None = None) -> None:
+        self.last = last
+        super().__init__(message)
+
+
+class InvalidResponseError(APIConnectionError):
+    """The server answered, but not with anything we can read (retried like a network fault)."""
+
+
 class AmbiguousSubmitError(SeedanceError):
     """The create request may have reached the server. It is not resent automatically.
 
@@ -194,6 +280,12 @@ class BudgetExceededError(SeedanceError):
     pass
 
 
+class UsageError(SeedanceError, ValueError):
+    """An argument or setting was refused before anything was sent (a key, a URL, a figure)."""
+
+
+class SaveError(SeedanceError):
+    """A result could not be written to disk (the folder, the disk, the file system refused)."""
 class HistoryError(SeedanceError):
     """The task history cannot be used. `kind` is one of `read-only`, `full`, `locked`,
     `corrupt`, `newer-schema`, `missing` or `io`; `path` is the file or folder concerned."""

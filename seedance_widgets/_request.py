@@ -2,8 +2,13 @@
 
 Every rule here is fail-closed: a request the contract does not clearly allow is refused before
 any money is spent. Each refusal is a `pydantic.ValidationError` whose line is located at the
-offending field and whose message names the field and lists what is allowed, so the panel can
-show it beside the right control.
+offending field and whose message names the field (once) and lists what is allowed, so the
+panel can show it beside the right control and the CLI can print it as it is.
+
+Text is checked as a person would read it: a prompt needs 2 visible characters (zero-width
+spaces, fillers and control characters do not count, and control characters are refused), every
+string must be encodable (no lone surrogates), URLs and ids are matched whole (a trailing newline
+is refused), whole-number fields refuse bools, fractions and absurd magnitudes.
 """
 
 from __future__ import annotations
@@ -11,13 +16,40 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from ._catalog import OPERATIONS, Catalog, ModelSpec, default_catalog
+from ._inputs import (  # IMAGE_MIME, MAX_IMAGE_BYTES: re-exported for the panel
+    IMAGE_MIME,
+    MAX_IMAGE_BYTES,
+    PROMPT_CONTROLS_OK,
+    PROMPT_MIN_VISIBLE,
+    WHOLE_NUMBER_RANGES,
+    control_problem,
+    encoding_problem,
+    err,
+    error_lines,
+    listed,
+    raise_all,
+    reference_count_problems,
+    short,
+    shown,
+    url_problem,
+    visible_count,
+    whole_number,
+    with_named_fields,
+)
 
 # Alias -> canonical field. The contract accepts these and requires them to agree.
 ALIASES: dict[str, str] = {
@@ -62,37 +94,7 @@ OPERATION_INPUTS: dict[str, tuple[str, ...]] = {
 INPUT_FIELDS: tuple[str, ...] = tuple(f for fs in OPERATION_INPUTS.values() for f in fs)
 FIELD_OPERATION: dict[str, str] = {f: op for op, fs in OPERATION_INPUTS.items() for f in fs}
 
-# URL kinds: which schemes each field may carry.
-IMAGE_FIELDS = ("image_url", "start_image", "end_image", "reference_images")
-IMAGE_MIME = ("png", "jpeg", "jpg", "webp", "gif", "bmp", "tiff")
-MAX_IMAGE_BYTES = 30 * 1024 * 1024
-_ASSET_URI = re.compile(r"^asset://asset-\d{14}-[A-Za-z0-9]+$")
-_ASSET_ID = re.compile(r"^asset-\d{14}-[A-Za-z0-9]+$")
-_DATA_IMAGE = re.compile(r"^data:image/([a-z0-9.+-]+);base64,(.*)$", re.I | re.S)
-_BASE64 = re.compile(r"^[A-Za-z0-9+/\s]*={0,2}\s*$")
-_HTTP = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.I)
-
 SERVICE_TIERS = ("default",)
-
-
-def _err(field: str, kind: str, message: str, value: Any) -> InitErrorDetails:
-    # Braces in user text would be read as format fields by PydanticCustomError.
-    safe = message.replace("{", "{{").replace("}", "}}")
-    return InitErrorDetails(type=PydanticCustomError(kind, safe), loc=(field,), input=value)
-
-
-def _list(values: Any) -> str:
-    return ", ".join(str(v) for v in values)
-
-
-def _raise(errors: list[InitErrorDetails]) -> None:
-    if errors:
-        raise ValidationError.from_exception_data("VideoRequest", errors)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class VideoRequest(BaseModel):
@@ -123,14 +125,28 @@ class VideoRequest(BaseModel):
     resolution: str | None = None
     aspect_ratio: str | None = None
     output_audio: bool | None = None
-    seed: int | None = Field(default=None, ge=-1, le=4294967295)
+    seed: int | None = None
     watermark: bool | None = None
     return_last_frame: bool | None = None
     user: str | None = None
     safety_identifier: str | None = Field(default=None, max_length=128)
-    execution_expires_after: int | None = Field(default=None, ge=3600, le=259200)
-    priority: int | None = Field(default=None, ge=0, le=9)
+    execution_expires_after: int | None = None
+    priority: int | None = None
     service_tier: str | None = None
+
+    # ------------------------------------------------------------------ every error names its field
+    @model_validator(mode="wrap")
+    @classmethod
+    def _name_fields(cls, data: Any, handler: Any) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise with_named_fields(exc) from None
+
+    @field_validator(*WHOLE_NUMBER_RANGES, mode="before")
+    @classmethod
+    def _whole_numbers(cls, value: Any, info: ValidationInfo) -> int | None:
+        return whole_number(str(info.field_name), value)
 
     # ------------------------------------------------------------------ before: shape
     @model_validator(mode="before")
@@ -148,16 +164,16 @@ class VideoRequest(BaseModel):
                 canonical = ALIASES[key]
                 value = data.pop(key)
                 if canonical in data and data[canonical] != value:
-                    errors.append(_err(
+                    errors.append(err(
                         key, "alias_mismatch",
-                        f"{key} ({value!r}) and {canonical} ({data[canonical]!r}) must match; "
-                        f"send only {canonical}",
+                        f"{key} ({shown(value)}) and {canonical} ({shown(data[canonical])}) "
+                        f"must match; send only {canonical}",
                         value,
                     ))
                 else:
                     data[canonical] = value
             elif key in NOT_FOR_SEEDANCE:
-                errors.append(_err(
+                errors.append(err(
                     key, "unsupported_field",
                     f"{key} is not accepted for Seedance 2.0: {NOT_FOR_SEEDANCE[key]}",
                     data[key],
@@ -165,48 +181,65 @@ class VideoRequest(BaseModel):
             else:
                 guess = difflib.get_close_matches(key, [*known, *ALIASES], n=1, cutoff=0.6)
                 hint = f"; did you mean {guess[0]!r}?" if guess else ""
-                errors.append(_err(
+                errors.append(err(
                     key, "unknown_field",
                     f"{key} is not a field of the Seedance 2.0 request{hint}",
                     data[key],
                 ))
-        _raise(errors)
+        raise_all(errors)
         return data
 
     # ------------------------------------------------------------------ after: rules
     @model_validator(mode="after")
     def _check_rules(self, info: ValidationInfo) -> VideoRequest:
         catalog: Catalog = (info.context or {}).get("catalog") or default_catalog()
-        errors: list[InitErrorDetails] = []
+        errors = self._check_text()
+        raise_all(errors)  # later messages quote these values: they must be printable first
         spec = catalog.get(self.model)
         if spec is None:
             guess = difflib.get_close_matches(self.model, catalog.ids(), n=1, cutoff=0.5)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
-            errors.append(_err(
+            errors.append(err(
                 "model", "unknown_model",
-                f"model {self.model!r} is not in the catalog; allowed: {_list(catalog.ids())}"
+                f"model {self.model!r} is not in the catalog; allowed: {listed(catalog.ids())}"
                 f"{hint}",
                 self.model,
             ))
-            _raise(errors)
+            raise_all(errors)
             return self
         operation = self.operation or self._inferred_operation()
         if operation not in spec.operations:
-            errors.append(_err(
+            errors.append(err(
                 "operation", "unsupported_operation",
                 f"operation {operation!r} is not supported by {spec.id}; "
-                f"allowed: {_list(spec.operations)}",
+                f"allowed: {listed(spec.operations)}",
                 operation,
             ))
-            _raise(errors)
+            raise_all(errors)
         if self.operation is None:
             object.__setattr__(self, "operation", operation)
         errors += self._check_selectors(spec, operation)
         errors += self._check_prompt(spec, operation)
         errors += self._check_inputs(spec, operation)
         errors += self._check_service(spec)
-        _raise(errors)
+        raise_all(errors)
         return self
+
+    def _check_text(self) -> list[InitErrorDetails]:
+        """Every string encodable; no control characters outside the prompt's line breaks."""
+        errors = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if not isinstance(item, str):
+                    continue
+                problem = encoding_problem(name, item) or control_problem(
+                    name, item, PROMPT_CONTROLS_OK if name == "prompt" else frozenset())
+                if problem:
+                    errors.append(err(name, "unreadable_text", problem, short(item)))
+                    break
+        return errors
 
     def _inferred_operation(self) -> str:
         # The API infers the operation when omitted; we do the same, then send it explicitly
@@ -222,10 +255,10 @@ class VideoRequest(BaseModel):
         errors = []
         allowed_res = spec.allowed_resolutions(op)
         if self.resolution is not None and self.resolution not in allowed_res:
-            errors.append(_err(
+            errors.append(err(
                 "resolution", "resolution_not_allowed",
                 f"resolution {self.resolution!r} is not available for {spec.id} {op}; "
-                f"allowed: {_list(allowed_res)}",
+                f"allowed: {listed(allowed_res)}",
                 self.resolution,
             ))
         allowed_dur = spec.allowed_durations(op)
@@ -233,16 +266,16 @@ class VideoRequest(BaseModel):
             whole = [d for d in allowed_dur if d > 0]
             span = f"{min(whole)}-{max(whole)} whole seconds" if whole else ""
             extra = " or -1 (model chooses)" if -1 in allowed_dur else ""
-            errors.append(_err(
+            errors.append(err(
                 "duration", "duration_not_allowed",
                 f"duration {self.duration!r} is not allowed for {spec.id}; allowed: {span}{extra}",
                 self.duration,
             ))
         allowed_ar = spec.allowed_aspect_ratios(op)
         if self.aspect_ratio is not None and self.aspect_ratio not in allowed_ar:
-            errors.append(_err(
+            errors.append(err(
                 "aspect_ratio", "aspect_ratio_not_allowed",
-                f"aspect_ratio {self.aspect_ratio!r} is not allowed; allowed: {_list(allowed_ar)}",
+                f"aspect_ratio {self.aspect_ratio!r} is not allowed; allowed: {listed(allowed_ar)}",
                 self.aspect_ratio,
             ))
         return errors
@@ -251,16 +284,22 @@ class VideoRequest(BaseModel):
         if self.prompt is None:
             if op == "video-extension":
                 return []
-            return [_err("prompt", "prompt_required",
+            return [err("prompt", "prompt_required",
                          f"prompt is required for {op}; write what the video should show", None)]
-        if not self.prompt.strip():
-            return [_err("prompt", "prompt_blank", "prompt must not be blank", self.prompt)]
+        visible = visible_count(self.prompt)
+        if visible == 0:
+            return [err("prompt", "prompt_blank",
+                         "prompt is blank: it has no visible characters", short(self.prompt))]
+        if visible < PROMPT_MIN_VISIBLE:
+            return [err("prompt", "prompt_too_short",
+                         f"prompt is too short: write at least {PROMPT_MIN_VISIBLE} visible "
+                         "characters", short(self.prompt))]
         if len(self.prompt) > spec.prompt_max_characters:
-            return [_err(
+            return [err(
                 "prompt", "prompt_too_long",
                 f"prompt has {len(self.prompt)} characters; {spec.id} allows at most "
                 f"{spec.prompt_max_characters}",
-                _short(self.prompt),
+                short(self.prompt),
             )]
         return []
 
@@ -273,72 +312,54 @@ class VideoRequest(BaseModel):
                 continue
             if op == "reference-to-video" and f in ("image_url", "image", "start_image",
                                                     "end_image"):
-                why = ("reference images cannot be combined with first/last-frame images; "
-                       "put every image in reference_images")
+                why = (f"{f} cannot be combined with reference images (first/last-frame "
+                       "images and references do not mix); put every image in reference_images")
             else:
                 why = (f"{f} belongs to {FIELD_OPERATION[f]}; {op} takes "
-                       f"{_list(own) if own else 'the prompt only'}")
-            errors.append(_err(f, "input_not_for_operation", why, value))
+                       f"{listed(own) if own else 'the prompt only'}")
+            errors.append(err(f, "input_not_for_operation", why, value))
         for f in own:
             value = getattr(self, f)
             if value == []:
-                errors.append(_err(f, "empty_list", f"{f} is empty; leave it out or add items",
+                errors.append(err(f, "empty_list", f"{f} is empty; leave it out or add items",
                                    value))
         errors += self._check_urls()
         if op == "image-to-video":
             if (self.image_url is None) == (self.image is None):
                 both = self.image_url is not None
-                errors.append(_err(
+                errors.append(err(
                     "image_url", "first_frame_count",
-                    "image-to-video needs exactly one first-frame image: "
+                    "image_url: image-to-video needs exactly one first-frame image: "
                     + ("give image_url or image, not both" if both
                        else "set image_url (http(s), data:image or asset:// URL)"),
-                    self.image_url,
+                    short(self.image_url),
                 ))
         elif op == "start-end-to-video":
             for f in ("start_image", "end_image"):
                 if getattr(self, f) is None:
-                    errors.append(_err(f, "missing_input",
+                    errors.append(err(f, "missing_input",
                                        f"{f} is required for start-end-to-video", None))
         elif op == "reference-to-video":
             errors += self._check_reference_counts(spec)
         elif op == "video-to-video" and self.video_url is None:
-            errors.append(_err("video_url", "missing_input",
+            errors.append(err("video_url", "missing_input",
                                "video_url is required for video-to-video", None))
         elif op == "video-extension" and not (self.task_id or "").strip():
-            errors.append(_err("task_id", "missing_input",
+            errors.append(err("task_id", "missing_input",
                                "task_id of an earlier task is required for video-extension",
                                self.task_id))
+        elif op == "video-extension" and self.task_id is not None and (
+                len(self.task_id) > 512 or any(c.isspace() for c in self.task_id)):
+            errors.append(err("task_id", "bad_task_id",
+                               f"task_id {shown(self.task_id)} is not a task id: ids have "
+                               "no spaces or line breaks and at most 512 characters",
+                               short(self.task_id)))
         return errors
 
     def _check_reference_counts(self, spec: ModelSpec) -> list[InitErrorDetails]:
-        lim = spec.references
         images = len(self.reference_images or ()) + len(self.material_asset_ids or ())
-        videos = len(self.video_urls or ())
-        audios = len(self.audio_urls or ())
-        errors = []
-        if images == 0 and videos == 0:
-            field = "audio_urls" if audios else "reference_images"
-            msg = ("audio is only a reference beside at least one image or video; "
-                   "add reference_images or video_urls" if audios else
-                   "reference-to-video needs at least one reference image or video "
-                   "(reference_images, video_urls)")
-            errors.append(_err(field, "missing_reference", msg, None))
-        for field, n, cap, what in (
-            ("reference_images", images, lim.images, "images"),
-            ("video_urls", videos, lim.videos, "videos"),
-            ("audio_urls", audios, lim.audios, "audios"),
-        ):
-            if n > cap:
-                errors.append(_err(field, "too_many_references",
-                                   f"{field} has {n} {what}; {spec.id} allows at most {cap}",
-                                   n))
-        total = images + videos + audios
-        if total > lim.files:
-            errors.append(_err("reference_images", "too_many_files",
-                               f"{total} reference files in all; at most {lim.files} "
-                               f"(images + videos + audios)", total))
-        return errors
+        return reference_count_problems(spec.id, spec.references, images,
+                                        len(self.video_urls or ()), len(self.audio_urls or ()))
 
     def _check_urls(self) -> list[InitErrorDetails]:
         errors = []
@@ -349,23 +370,34 @@ class VideoRequest(BaseModel):
                 continue
             items = value if isinstance(value, list) else [value]
             for i, item in enumerate(items):
-                problem = _url_problem(f, item)
+                problem = url_problem(f, item)
                 if problem:
                     where = f"{f}[{i}]" if isinstance(value, list) else f
-                    errors.append(_err(f, "bad_url", f"{where}: {problem}", _short(item)))
+                    errors.append(err(f, "bad_url", f"{where}: {problem}", short(item)))
         return errors
 
     def _check_service(self, spec: ModelSpec) -> list[InitErrorDetails]:
         if self.service_tier is not None and self.service_tier not in SERVICE_TIERS:
-            return [_err("service_tier", "service_tier_not_allowed",
+            return [err("service_tier", "service_tier_not_allowed",
                          f"service_tier {self.service_tier!r} is not supported by {spec.id}; "
-                         f"allowed: {_list(SERVICE_TIERS)}", self.service_tier)]
+                         f"allowed: {listed(SERVICE_TIERS)}", self.service_tier)]
         return []
 
     # ------------------------------------------------------------------ outputs
     def to_body(self) -> dict[str, Any]:
         """The exact JSON body of the create call: canonical names, no nulls."""
         return self.model_dump(mode="json", exclude_none=True)
+
+    @classmethod
+    def from_stored(cls, body: Any, catalog: Catalog | None = None) -> VideoRequest | None:
+        """A request read back from the history, or None when today's rules refuse it (they
+        may be stricter than when it was sent): a stored task must stay resumable."""
+        if not isinstance(body, dict) or not body:
+            return None
+        try:
+            return cls.model_validate(body, context={"catalog": catalog} if catalog else None)
+        except ValueError:
+            return None
 
     def fingerprint(self) -> str:
         """A short stable hash of the body, to find a task after an ambiguous submit."""
@@ -382,44 +414,5 @@ class VideoRequest(BaseModel):
         return bool(self.video_url or self.video_urls or self.operation == "video-extension")
 
 
-def _url_problem(field: str, value: str) -> str | None:
-    """Why `value` may not stand in `field`, or None when it may."""
-    if not isinstance(value, str) or not value.strip():
-        return "must be a non-empty string"
-    if field == "material_asset_ids":
-        return None if _ASSET_ID.match(value) else (
-            "material asset ids look like asset-YYYYMMDDHHMMSS-xxxxx")
-    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
-    is_image = field in IMAGE_FIELDS or field == "image"
-    if field == "image":
-        allowed = "data:image/... URL"
-    elif is_image:
-        allowed = "http(s) URL, data:image/... URL or asset://asset-... material id"
-    else:
-        allowed = "http(s) URL"
-    if scheme in ("http", "https") and field != "image":
-        return None if _HTTP.match(value) else f"{_short(value)!r} is not a valid URL"
-    if scheme == "data" and is_image:
-        return _data_image_problem(value)
-    if scheme == "asset" and is_image and field != "image":
-        return None if _ASSET_URI.match(value) else (
-            "asset URIs look like asset://asset-YYYYMMDDHHMMSS-xxxxx")
-    shown = f"{scheme}:" if scheme else _short(value, 30)
-    return f"{shown!r} is not allowed here; allowed: {allowed}"
-
-
-def _data_image_problem(value: str) -> str | None:
-    m = _DATA_IMAGE.match(value)
-    if not m:
-        return "data URLs must be data:image/<type>;base64,<data>"
-    kind, payload = m.group(1).lower(), m.group(2)
-    if kind not in IMAGE_MIME:
-        return f"image type {kind!r} is not accepted; allowed: {_list(IMAGE_MIME)}"
-    if len(payload) * 3 // 4 > MAX_IMAGE_BYTES:
-        return f"image is over {MAX_IMAGE_BYTES // (1024 * 1024)} MB"
-    if not _BASE64.match(payload):
-        return "data URL payload is not valid base64"
-    return None
-
-
-__all__ = ["ALIASES", "OPERATIONS", "VideoRequest"]
+__all__ = ["ALIASES", "IMAGE_MIME", "MAX_IMAGE_BYTES", "OPERATIONS", "VideoRequest",
+           "error_lines"]

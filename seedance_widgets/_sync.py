@@ -16,7 +16,13 @@ from typing import Any, TypeVar
 
 from ._assets import Assets
 from ._catalog import ModelSpec
-from ._client import DEFAULT_WAIT_TIMEOUT, AsyncSeedanceClient, CancelResult, TaskRef
+from ._client import (
+    DEFAULT_DOWNLOAD_TIMEOUT,
+    DEFAULT_WAIT_TIMEOUT,
+    AsyncSeedanceClient,
+    CancelResult,
+    TaskRef,
+)
 from ._media_host import Media
 from ._request import VideoRequest
 from ._task import Task
@@ -40,7 +46,11 @@ class _LoopThread:
         if threading.current_thread() is self._thread:
             raise RuntimeError("SeedanceClient called from its own loop thread")
         future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result()
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # Ctrl-C in a script stops the call, not just the waiting
+            raise
 
     def stop(self) -> None:
         if self.loop.is_running():
@@ -86,11 +96,11 @@ class SeedanceClient:
                **fields: Any) -> Task:
         return self._loop.run(self._async.create(request, **fields))
 
-    def get(self, task: TaskRef) -> Task:
-        return self._loop.run(self._async.get(task))
+    def get(self, task: TaskRef, *, timeout: float | None = None) -> Task:
+        return self._loop.run(self._async.get(task, timeout=timeout))
 
-    def cancel(self, task: TaskRef) -> CancelResult:
-        return self._loop.run(self._async.cancel(task))
+    def cancel(self, task: TaskRef, *, timeout: float | None = 60.0) -> CancelResult:
+        return self._loop.run(self._async.cancel(task, timeout=timeout))
 
     def wait(self, task: TaskRef, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT,
              on_update: Callable[[Task], Any] | None = None, raise_on_failure: bool = True
@@ -110,8 +120,9 @@ class SeedanceClient:
         finally:
             self._loop.run(agen.aclose())
 
-    def download(self, task: TaskRef, path_or_dir: str | Path | None = None) -> Path:
-        return self._loop.run(self._async.download(task, path_or_dir))
+    def download(self, task: TaskRef, path_or_dir: str | Path | None = None, *,
+                 timeout: float | None = DEFAULT_DOWNLOAD_TIMEOUT) -> Path:
+        return self._loop.run(self._async.download(task, path_or_dir, timeout=timeout))
 
     def model(self, model_id: str) -> ModelSpec:
         return self._loop.run(self._async.model(model_id))

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._errors import InvalidResponseError
 from ._request import VideoRequest
 
 log = logging.getLogger("seedance_widgets")
@@ -30,6 +35,11 @@ STATUS_ALIASES: dict[str, str] = {
     "cancelled": FAILED, "canceled": FAILED, "expired": FAILED, "error": FAILED,
 }
 CANCELLED_ALIASES = frozenset({"cancelled", "canceled"})
+EXPIRED_ALIASES = frozenset({"expired"})
+# Control, format, surrogate, private-use and unassigned characters, and line/paragraph
+# separators: nothing a task id or a label should carry.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f\\]*", re.I)
 _warned_states: set[str] = set()
 
 
@@ -51,7 +61,11 @@ class TaskErrorInfo(BaseModel):
 
 
 class Task(BaseModel):
-    """A snapshot of a task. New snapshots replace old ones; a Task is never mutated."""
+    """A snapshot of a task. New snapshots replace old ones; a Task is never mutated.
+
+    `from_response` builds one from whatever a server answered: every field is read leniently
+    (junk becomes None) except the id, which must be readable (`readable_id`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -69,6 +83,7 @@ class Task(BaseModel):
     width: int | None = None
     height: int | None = None
     cost_usd: float | None = None
+    billing_transaction_id: str | None = None
     eta_seconds: float | None = None
     poll_url: str | None = None
     request: VideoRequest | None = None
@@ -79,6 +94,11 @@ class Task(BaseModel):
         return self.status in TERMINAL_STATES
 
     @property
+    def terminal(self) -> bool:
+        """Same as `is_terminal`: the one answer to "has it ended?" (the front end reads it)."""
+        return self.is_terminal
+
+    @property
     def display_status(self) -> str:
         return display_status(self.status, self.cancelled)
 
@@ -87,45 +107,74 @@ class Task(BaseModel):
         return self.status == COMPLETED
 
     @classmethod
-    def from_response(cls, body: dict[str, Any], request: VideoRequest | None = None,
-                      previous: Task | None = None) -> Task:
-        task_id = str(body.get("task_id") or body.get("id") or (previous.id if previous else ""))
+    def from_response(cls, body: Any, request: VideoRequest | None = None,
+                      previous: Task | None = None,
+                      headers: Mapping[str, str] | None = None) -> Task:
+        """The task an answer describes. Raises `InvalidResponseError` (and nothing else) when
+        it names no readable task; every other junk field is read as "not given".
+
+        `body` and `headers` must come through `_answer` (bounded, scrubbed of the key).
+        When `previous` is given, its id wins: the task is the one we asked about.
+        """
+        body = body if isinstance(body, dict) else {}
+        head = {k.lower(): v for k, v in (headers or {}).items()}
+        header_id = readable_id(head.get("x-task-id"))
+        task_id = previous.id if previous else (
+            readable_id(body.get("task_id")) or readable_id(body.get("id")) or header_id)
         if not task_id:
-            raise ValueError("task body has neither id nor task_id")
+            raise InvalidResponseError("the answer names no readable task id")
+        if header_id and header_id != task_id:
+            log.warning("task %s: the X-Task-ID header names %s; keeping %s", task_id,
+                        header_id, task_id)
+        reported = _text(body.get("status"), 64)
         status, cancelled_alias = normalize_status(
-            str(body.get("status") or (previous.status if previous else PENDING)))
+            reported or (previous.status if previous else PENDING))
         if status not in KNOWN_STATES and status not in _warned_states:
             # Unknown states are treated as "still running": safer than assuming an end.
-            _warned_states.add(status)
+            if len(_warned_states) < 100:  # a server inventing states cannot grow it forever
+                _warned_states.add(status)
             log.warning("task %s reports unknown status %r; treating it as running",
                         task_id, status)
         video = body.get("video") if isinstance(body.get("video"), dict) else {}
-        progress = body.get("progress")
+        progress = _progress(body.get("progress"))
         if status == COMPLETED and progress is None and previous and previous.progress:
             progress = 100
-        return cls(
-            id=task_id,
-            status=status,
-            progress=int(progress) if isinstance(progress, int | float) else None,
-            created_at=_time(body.get("created")) or (previous.created_at if previous else None),
-            updated_at=_time(body.get("updated")),
-            model=body.get("model") or (previous.model if previous else None),
-            error=_error(body.get("error")),
-            cancelled=bool(body.get("cancelled") or body.get("cancellation_status")
-                           or cancelled_alias),
-            video_url=find_video_url(body),
-            last_frame_url=find_last_frame_url(body),
-            video_duration=_num(video.get("duration")),
-            width=_int(video.get("width")),
-            height=_int(video.get("height")),
-            cost_usd=_cost(body),
-            poll_url=body.get("poll_url") or (previous.poll_url if previous else None),
-            request=request or (previous.request if previous else None),
-            raw=body,
-        )
+        error = _error(body.get("error"))
+        if error is None and reported and reported.strip().lower() in EXPIRED_ALIASES:
+            error = TaskErrorInfo(code="expired", message="the task expired before it finished")
+        try:
+            return cls(
+                id=task_id,
+                status=status,
+                progress=progress,
+                created_at=_time(body.get("created"))
+                or (previous.created_at if previous else None),
+                updated_at=_time(body.get("updated")),
+                model=_text(body.get("model"), 100) or (previous.model if previous else None),
+                error=error,
+                cancelled=(body.get("cancelled") is True or cancelled_alias
+                           or body.get("cancellation_status") == "cancelled"),
+                video_url=find_video_url(body),
+                last_frame_url=find_last_frame_url(body),
+                video_duration=_bounded(video.get("duration"), 0, 86400),
+                width=_int(video.get("width")),
+                height=_int(video.get("height")),
+                cost_usd=_cost(body),
+                billing_transaction_id=(_text(body.get("billing_transaction_id"), 200)
+                                        or _text(head.get("x-billing-transaction-id"), 200)
+                                        or (previous.billing_transaction_id if previous
+                                            else None)),
+                poll_url=_poll_path(body.get("poll_url"))
+                or (previous.poll_url if previous else None),
+                request=request or (previous.request if previous else None),
+                raw=body,
+            )
+        except ValidationError as exc:  # a last guard: the coercions above should make it moot
+            raise InvalidResponseError(f"task {task_id}: the answer has unreadable fields "
+                                       f"({exc.error_count()})") from None
 
     def summary(self) -> str:
-        bits = [self.id, self.status]
+        bits = [self.id, self.display_status]
         if self.progress is not None and not self.is_terminal:
             bits.append(f"{self.progress}%")
         if self.error:
@@ -133,12 +182,24 @@ class Task(BaseModel):
         return " · ".join(bits)
 
 
+def readable_id(value: Any) -> str | None:
+    """A task id we can keep, poll and show: a string (or an integer) of 1-512 printable
+    characters with no surrounding space. Anything else is "no readable id"."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**30:
+        value = str(value)
+    if not isinstance(value, str) or not 0 < len(value) <= 512 or value != value.strip():
+        return None
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in value):
+        return None
+    return value
+
+
 def _entries(body: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for key in ("videos", "data"):
         items = body.get(key)
         if isinstance(items, list):
-            out += [i for i in items if isinstance(i, dict)]
+            out += [i for i in items[:20] if isinstance(i, dict)]
     return out
 
 
@@ -153,7 +214,7 @@ def find_video_url(body: dict[str, Any]) -> str | None:
     ]
     for entry in _entries(body):
         candidates += [entry.get("url"), entry.get("video_url")]
-    return next((c for c in candidates if isinstance(c, str) and c), None)
+    return next((u for u in map(_result_url, candidates) if u), None)
 
 
 def find_last_frame_url(body: dict[str, Any]) -> str | None:
@@ -163,37 +224,97 @@ def find_last_frame_url(body: dict[str, Any]) -> str | None:
         content.get("last_frame_url") if isinstance(content, dict) else None,
     ]
     candidates += [e.get("last_frame_url") for e in _entries(body)]
-    return next((c for c in candidates if isinstance(c, str) and c), None)
+    return next((u for u in map(_result_url, candidates) if u), None)
+
+
+def _result_url(value: Any) -> str | None:
+    """An http(s) URL fit to fetch or to put in a page; anything else (javascript:, file:,
+    spaces, control characters, absurd lengths) is no URL at all."""
+    if not isinstance(value, str) or not 0 < len(value) <= 8192:
+        return None
+    return value if _HTTP_URL.fullmatch(value) else None
+
+
+def _poll_path(value: Any) -> str | None:
+    """A poll_url we may follow: a path on the API (absolute URLs are judged by the client)."""
+    if not isinstance(value, str) or not 0 < len(value) <= 2048:
+        return None
+    if any(unicodedata.category(c) in _UNPRINTABLE or c.isspace() for c in value):
+        return None
+    return value
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    value = "".join(c for c in value[:limit] if unicodedata.category(c) not in _UNPRINTABLE)
+    return value or None
 
 
 def _error(value: Any) -> TaskErrorInfo | None:
     if not value:
         return None
     if isinstance(value, str):
-        return TaskErrorInfo(message=value)
+        return TaskErrorInfo(message=_cap(value))
     if isinstance(value, dict):
-        return TaskErrorInfo(code=value.get("code") or value.get("type"),
-                             message=str(value.get("message") or value.get("code") or value))
-    return TaskErrorInfo(message=str(value))
+        code = _text(value.get("code"), 100) or _text(value.get("type"), 100)
+        message = value.get("message")
+        return TaskErrorInfo(code=code, message=_cap(
+            message if isinstance(message, str) and message else code or "the task failed"))
+    return TaskErrorInfo(message="the task failed (the server's reason is unreadable)")
+
+
+def _cap(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# Unix times between these are plausible for a task (2001-09 .. 2100-01): a value read as
+# seconds above the range is taken as milliseconds, then microseconds.
+_MIN_TS, _MAX_TS = 1e9, 4.1e9
 
 
 def _time(value: Any) -> dt.datetime | None:
-    if isinstance(value, int | float) and value > 0:
-        return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-    if isinstance(value, str):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        for scale in (1, 1e3, 1e6):
+            seconds = value / scale
+            if _MIN_TS <= seconds <= _MAX_TS:
+                return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
+        return None
+    if isinstance(value, str) and len(value) <= 64:
         try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
+        stamp = stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
+        return stamp if _MIN_TS <= stamp.timestamp() <= _MAX_TS else None
     return None
 
 
-def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _progress(value: Any) -> int | None:
+    if isinstance(value, str) and len(value) <= 8:
+        try:
+            value = float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
+    number = _number(value)
+    return None if number is None else int(min(100.0, max(0.0, number)))
+
+
+def _bounded(value: Any, low: float, high: float) -> float | None:
+    number = _number(value)
+    return number if number is not None and low <= number <= high else None
 
 
 def _int(value: Any) -> int | None:
-    return int(value) if isinstance(value, int | float) else None
+    number = _bounded(value, 1, 100_000)
+    return None if number is None else int(number)
 
 
 def _cost(body: dict[str, Any]) -> float | None:
@@ -201,6 +322,7 @@ def _cost(body: dict[str, Any]) -> float | None:
         part = body.get(key)
         if isinstance(part, dict):
             for name in ("cost_usd", "total_cost_usd", "amount_usd"):
-                if isinstance(part.get(name), int | float):
-                    return float(part[name])
-    return _num(body.get("cost_usd"))
+                cost = _bounded(part.get(name), 0, 1e6)
+                if cost is not None:
+                    return cost
+    return _bounded(body.get("cost_usd"), 0, 1e6)

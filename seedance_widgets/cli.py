@@ -1,12 +1,23 @@
-"""`seedance-widgets`: the command line of seedance_widgets."""
+"""`seedance-widgets`: the command line of seedance_widgets.
+
+Whatever it is given, it answers in plain lines: a refused argument or request is one line per
+problem (naming the field once), a failure is one `error:` line, and no traceback reaches the
+user (`-v` shows the library's log, including the traceback of an unexpected failure).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
+import logging
+import math
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
@@ -15,14 +26,51 @@ from . import _cli_tasks
 from ._catalog import OPERATIONS, default_catalog
 from ._cli_media import LocalInputs, add_media_arguments
 from ._demo import DEMO_NOTICE, connect
-from ._errors import SeedanceError, TaskTimeoutError
+from ._errors import SeedanceError, TaskTimeoutError, UsageError
+from ._inputs import money
 from ._pricing import estimate_price
-from ._request import VideoRequest
+from ._request import VideoRequest, error_lines
 from ._sizes import ASPECT_RATIOS, RESOLUTIONS
 from ._task import Task
 from .history import History
 
 CONFIRM_ABOVE_USD = 0.50
+log = logging.getLogger("seedance_widgets")
+
+
+# ---------------------------------------------------------------------------- argument types
+def _money_arg(name: str) -> Any:
+    def parse(text: str) -> float:
+        try:
+            return money(text, name)
+        except UsageError as exc:  # argparse names the option itself
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{name} ")) from None
+    return parse
+
+
+def _seconds_arg(low: float, high: float = math.inf, *, zero: bool = False) -> Any:
+    """An argparse type for a finite number of seconds in [low, high] (low itself only with
+    `zero`): NaN and infinity never pass, so no wait can be endless or switched off."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and (value > low or (zero and value == low))
+                and value <= high):
+            span = f"{'from' if zero else 'above'} {low:g}" + (
+                f" to {high:g}" if math.isfinite(high) else "")
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {span}, "
+                                             f"not {text!r}")
+        return value
+    return parse
+
+
+def _port_arg(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use 1-65535 (0 picks a free "
+                                         "one)")
+    return int(text)
 
 
 def add_request_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,8 +112,8 @@ def request_from_args(a: argparse.Namespace) -> VideoRequest:
 
 
 def format_validation_error(err: ValidationError) -> str:
-    lines = [f"  {e['loc'][0] if e['loc'] else 'request'}: {e['msg']}" for e in err.errors()]
-    return "invalid request:\n" + "\n".join(lines)
+    """'invalid request:' and one indented line per problem, each naming its field once."""
+    return "invalid request:\n" + "\n".join(f"  {line}" for line in error_lines(err))
 
 
 def cmd_estimate(a: argparse.Namespace) -> int:
@@ -130,10 +178,10 @@ async def _generate(a: argparse.Namespace) -> int:
         if client.demo:
             print(DEMO_NOTICE + ": no charge")
         elif not a.yes and (est.usd is None or est.usd > a.confirm_above):
-            why = "has no offline price" if est.usd is None else \
-                f"is above ${a.confirm_above:.2f}"
-            if not _confirm(f"This run {why}. Submit and pay?"):
-                print(f"not submitted: the price {why}; pass --yes to submit without asking",
+            why = ("its price is not known offline" if est.usd is None else
+                   f"its estimate is above ${a.confirm_above:.2f} (--confirm-above)")
+            if not _confirm(f"This run is not free and {why}. Submit and pay?"):
+                print(f"not submitted: {why}; pass --yes to submit without asking",
                       file=sys.stderr)
                 return 3
         if local.files:
@@ -150,12 +198,34 @@ async def _generate(a: argparse.Namespace) -> int:
             print(f"\nstopped watching; task {task.id} keeps running: "
                   f"`seedance-widgets resume {task.id}`", file=sys.stderr)
             return 130
-        path = await client.download(task, a.out)
+        if task.cost_usd is not None and not client.demo:
+            bill = f" (billing transaction {task.billing_transaction_id})" \
+                if task.billing_transaction_id else ""
+            print(f"reported cost: ${task.cost_usd:.4f}{bill}")
+        try:
+            path = await client.download(task, a.out)
+        except SeedanceError as exc:
+            print(f"error: task {task.id} finished, but its video was not saved: {exc}\n"
+                  f"  it is kept for about 24 h: `seedance-widgets resume {task.id} --out PATH`",
+                  file=sys.stderr)
+            return 1
         print(f"saved {path}")
         return 0
 
 
+def _check_out(out: str) -> None:
+    """Refuse an --out the video could not be written to, before anything is paid for."""
+    path = Path(out).expanduser()
+    folder = path if path.is_dir() or out.endswith(("/", os.sep)) else path.parent
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent  # the nearest folder that exists must let us create the rest
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out!r}: cannot write into {probe} (not a writable folder)")
+
+
 def cmd_generate(a: argparse.Namespace) -> int:
+    _check_out(a.out)
     return asyncio.run(_generate(a))
 
 
@@ -174,8 +244,8 @@ async def _resume(a: argparse.Namespace) -> int:
                   f"{client.server_label}; set TOKENLAB_API_KEY/TOKENLAB_BASE_URL to match",
                   file=sys.stderr)
             return 2
-        body = history.full_request(entry.id)
-        req = VideoRequest.model_validate(body) if body else None
+        # None when today's rules refuse what was sent then: the task is still followed.
+        req = VideoRequest.from_stored(history.full_request(entry.id))
         task = await client.wait(Task(id=entry.id, request=req), timeout=a.timeout,
                                  on_update=ProgressBar())
         path = await client.download(task, a.out)
@@ -191,8 +261,23 @@ def cmd_emulator(a: argparse.Namespace) -> int:
     from .emulator import DEMO_API_KEY, Faults, Timings, serve
 
     keys = a.api_key or [DEMO_API_KEY]
-    serve(a.port, keys, host=a.host, faults=Faults.from_env(), fetch_remote=a.fetch_remote,
-          timings=Timings(queue_s=a.queue_s, run_s=a.run_s, asset_ready_s=a.asset_ready_s))
+    try:
+        timings = Timings(queue_s=a.queue_s, run_s=a.run_s, asset_ready_s=a.asset_ready_s)
+        faults = Faults.from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        serve(a.port, keys, host=a.host, faults=faults, fetch_remote=a.fetch_remote,
+              timings=timings)
+    except OSError as exc:
+        where = f"{a.host}:{a.port}"
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {a.port} is already in use on {a.host}; stop what uses it "
+                             "or choose another with --port") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise UsageError(f"not allowed to listen on {where} (ports below 1024 need "
+                             "privileges); choose another with --port") from None
+        raise UsageError(f"cannot listen on {where}: {exc.strerror or exc}") from None
     return 0
 
 
@@ -202,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Drive TokenLab's Seedance 2.0 video models; offline on a built-in emulator "
                     "when TOKENLAB_API_KEY is not set.",
     )
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the library's log (retries, warnings) on stderr")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("estimate", help="validate a request and print its price estimate")
     add_request_arguments(p)
@@ -211,9 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_request_arguments(p)
     p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
     p.add_argument("--yes", action="store_true", help="do not ask before paying")
-    p.add_argument("--confirm-above", type=float, default=CONFIRM_ABOVE_USD, metavar="USD",
+    p.add_argument("--confirm-above", type=_money_arg("--confirm-above"),
+                   default=CONFIRM_ABOVE_USD, metavar="USD",
                    help="ask before submitting runs estimated above this (default %(default)s)")
-    p.add_argument("--timeout", type=float, default=3600, help="seconds to wait (default 3600)")
+    p.add_argument("--timeout", type=_seconds_arg(0), default=3600,
+                   help="seconds to wait (default 3600)")
     p.set_defaults(func=cmd_generate)
 
     _cli_tasks.add_parser(sub)
@@ -221,17 +310,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("resume", help="finish a task of the history and save its video")
     p.add_argument("task_id")
     p.add_argument("--out", default=".", help="file or folder for the video (default: .)")
-    p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--timeout", type=_seconds_arg(0), default=3600)
     p.set_defaults(func=cmd_resume)
 
     p = sub.add_parser("emulator", help="serve the built-in TokenLab emulator on loopback")
-    p.add_argument("--port", type=int, default=8787)
+    p.add_argument("--port", type=_port_arg, default=8787)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--api-key", action="append", metavar="KEY",
                    help="accept this key (repeatable; default: the printed demo key)")
-    p.add_argument("--queue-s", type=float, default=2.0, help="seconds a task stays pending")
-    p.add_argument("--run-s", type=float, default=8.0, help="seconds a task processes")
-    p.add_argument("--asset-ready-s", type=float, default=1.0,
+    pause = _seconds_arg(0, 86400, zero=True)
+    p.add_argument("--queue-s", type=pause, default=2.0, help="seconds a task stays pending")
+    p.add_argument("--run-s", type=pause, default=8.0, help="seconds a task processes")
+    p.add_argument("--asset-ready-s", type=pause, default=1.0,
                    help="seconds a material asset stays PROCESSING")
     p.add_argument("--fetch-remote", action="store_true",
                    help="also fetch generation input media from hosts other than loopback")
@@ -239,19 +329,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _cli_output(verbose: bool) -> Iterator[None]:
+    """Output for a person, for the length of one command (main() may run in a host process,
+    such as a test, whose logging must be left as it was)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            # Text a terminal cannot encode is shown escaped rather than crashing the CLI.
+            reconfigure(errors="backslashreplace")
+    saved = (log.level, log.propagate)
+    if verbose:
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        log.setLevel(logging.DEBUG)
+    else:
+        # The CLI prints each failure itself, once; the library's warnings would repeat it.
+        handler = logging.NullHandler()
+        log.propagate = False
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with _cli_output(args.verbose):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except ValidationError as err:
         print(format_validation_error(err), file=sys.stderr)
         return 2
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     except SeedanceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # the last guard: a person gets a line, not a traceback
+        log.debug("unexpected failure", exc_info=True)
+        print(f"error: unexpected {type(err).__name__}: {err} (run with -v for details, and "
+              "please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,7 +61,7 @@ def test_local_clip_is_uploaded_referenced_and_fetched(tmp_path: Path) -> None:
 def test_local_video_without_a_media_host_says_what_to_configure(tmp_path: Path) -> None:
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(mp4(BLUE, 3))
-    done = run_cli(["generate", "--prompt", "p", "--reference", str(clip)], tmp_path)
+    done = run_cli(["generate", "--prompt", "pq", "--reference", str(clip)], tmp_path)
     assert done.returncode != 0
     for needed in ("--reference", "clip.mp4", "local video", "--media-host",
                    "--media-base-url", "SEEDANCE_MEDIA_HOST", "file:///srv/media"):
@@ -75,10 +75,10 @@ def test_estimate_takes_local_files_without_uploading(tmp_path: Path,
     image, clip = tmp_path / "a.png", tmp_path / "b.mp4"
     image.write_bytes(png(BLUE))
     clip.write_bytes(b"not read")
-    assert cli.main(["estimate", "--prompt", "p", "--reference", str(image),
+    assert cli.main(["estimate", "--prompt", "pq", "--reference", str(image),
                      "--reference", str(clip), "--duration", "4"]) == 0
     assert "reference-to-video" in capsys.readouterr().out
-    assert cli.main(["estimate", "--prompt", "p", "--image", str(tmp_path / "nope.png")]) == 1
+    assert cli.main(["estimate", "--prompt", "pq", "--image", str(tmp_path / "nope.png")]) == 1
     assert "no such file" in capsys.readouterr().err
-    assert cli.main(["estimate", "--prompt", "p", "--video", str(image)]) == 1
+    assert cli.main(["estimate", "--prompt", "pq", "--video", str(image)]) == 1
     assert "expected a video file" in capsys.readouterr().err

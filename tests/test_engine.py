@@ -90,15 +90,15 @@ async def test_all_six_operations_end_to_end(emu: Emulator, tmp_path: Path) -> N
 async def test_cancel_outcomes(emu: Emulator, tmp_path: Path) -> None:
     emu.set_faults(Faults())
     async with make_client(emu, tmp_path) as c:
-        pending = await c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4))
+        pending = await c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4))
         result = await c.cancel(pending)
         assert result.outcome == "cancelled" and result.task and result.task.cancelled
         assert (await c.get(pending)).status == "failed"
-        running = await c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4))
+        running = await c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4))
         await asyncio.sleep(QUICK.queue_s + 0.1)
         result = await c.cancel(running)
         assert result.outcome == "not_cancellable" and "processing" in result.message
-        mini = await c.create(VideoRequest(model="seedance-2.0-mini", prompt="p", duration=4))
+        mini = await c.create(VideoRequest(model="seedance-2.0-mini", prompt="pq", duration=4))
         assert (await c.cancel(mini)).outcome == "unsupported"
         assert (await c.cancel("ldtask_nope")).outcome == "not_found"
         with pytest.raises(Exception, match="cancelled"):
@@ -108,7 +108,7 @@ async def test_cancel_outcomes(emu: Emulator, tmp_path: Path) -> None:
 async def test_wait_deadline_then_resume(tmp_path: Path) -> None:
     with Emulator(timings=Timings(queue_s=0.2, run_s=1.5)) as emu:
         async with make_client(emu, tmp_path) as c:
-            task = await c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4))
+            task = await c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4))
             with pytest.raises(TaskTimeoutError) as info:
                 await c.wait(task, timeout=0.4)
             assert info.value.task is not None and not info.value.task.is_terminal
@@ -118,7 +118,7 @@ async def test_wait_deadline_then_resume(tmp_path: Path) -> None:
 async def test_failed_task_raises_with_reason(tmp_path: Path) -> None:
     with Emulator(timings=QUICK, faults=Faults(task_failure_rate=1.0)) as emu:
         async with make_client(emu, tmp_path) as c:
-            task = await c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4))
+            task = await c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4))
             with pytest.raises(TaskFailedError) as info:
                 await c.wait(task)
             assert info.value.task and info.value.task.error
@@ -142,7 +142,7 @@ async def test_create_error_after_create_is_ambiguous(tmp_path: Path) -> None:
     with Emulator(timings=QUICK, faults=Faults(create_error_rate=1.0)) as emu:
         async with make_client(emu, tmp_path) as c:
             with pytest.raises(AmbiguousSubmitError):
-                await c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4))
+                await c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4))
         assert emu.task_count() == 1
 
 
@@ -209,7 +209,7 @@ def test_key_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture,
         texts = [cli.stdout, cli.stderr]
         with SeedanceClient(secret, emu.base_url, history=History(tmp_path / "h.sqlite3")) as c:
             texts.append(repr(c))
-            task = c.wait(c.create(VideoRequest(model="seedance-2.0", prompt="p", duration=4)))
+            task = c.wait(c.create(VideoRequest(model="seedance-2.0", prompt="pq", duration=4)))
             texts += [repr(task), str(task.model_dump())]
             with (SeedanceClient("sk-wrong-" + "x" * 30, emu.base_url, history=False) as bad,
                   pytest.raises(Exception) as info):

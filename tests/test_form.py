@@ -28,7 +28,7 @@ def test_keyword_inputs_imply_their_operation_and_are_never_dropped() -> None:
 
 
 def test_a_given_seed_is_locked_and_sent_an_unlocked_one_is_not() -> None:
-    f = form.form_from_fields({"prompt": "p", "seed": -1})
+    f = form.form_from_fields({"prompt": "a cat", "seed": -1})
     assert f["seed_locked"] and form.request_data(f)["seed"] == -1
     assert "seed" not in form.request_data({**f, "seed_locked": False})
     req, errors = form.validate({**f, "seed": -1}, CAT)

@@ -45,25 +45,25 @@ def test_every_model_and_operation_has_an_accepted_example(model: str, operation
 
 
 def test_body_has_canonical_names_and_no_nulls() -> None:
-    req = VideoRequest.model_validate({"model": "seedance-2.0", "prompt": "p", "ratio": "9:16",
+    req = VideoRequest.model_validate({"model": "seedance-2.0", "prompt": "pq", "ratio": "9:16",
                                        "seconds": 8, "generate_audio": False,
                                        "outputAudio": False})
-    assert req.to_body() == {"model": "seedance-2.0", "operation": "text-to-video", "prompt": "p",
+    assert req.to_body() == {"model": "seedance-2.0", "operation": "text-to-video", "prompt": "pq",
                              "duration": 8, "aspect_ratio": "9:16", "output_audio": False}
 
 
 def test_alias_and_field_that_agree_are_accepted() -> None:
-    req = VideoRequest.model_validate({"model": "seedance-2.0", "prompt": "p", "ratio": "1:1",
+    req = VideoRequest.model_validate({"model": "seedance-2.0", "prompt": "pq", "ratio": "1:1",
                                        "aspect_ratio": "1:1", "seconds": 4, "duration": 4})
     assert (req.aspect_ratio, req.duration) == ("1:1", 4)
 
 
 @pytest.mark.parametrize(("inputs", "operation"), [
-    ({"prompt": "p"}, "text-to-video"),
-    ({"prompt": "p", "image_url": IMG}, "image-to-video"),
-    ({"prompt": "p", "start_image": IMG, "end_image": IMG2}, "start-end-to-video"),
-    ({"prompt": "p", "reference_images": [IMG]}, "reference-to-video"),
-    ({"prompt": "p", "video_url": VID}, "video-to-video"),
+    ({"prompt": "pq"}, "text-to-video"),
+    ({"prompt": "pq", "image_url": IMG}, "image-to-video"),
+    ({"prompt": "pq", "start_image": IMG, "end_image": IMG2}, "start-end-to-video"),
+    ({"prompt": "pq", "reference_images": [IMG]}, "reference-to-video"),
+    ({"prompt": "pq", "video_url": VID}, "video-to-video"),
     ({"task_id": "t1"}, "video-extension"),
 ])
 def test_operation_is_inferred_then_sent_explicitly(inputs: dict, operation: str) -> None:
@@ -71,34 +71,34 @@ def test_operation_is_inferred_then_sent_explicitly(inputs: dict, operation: str
 
 
 def test_accepted_edges() -> None:
-    base = {"model": "seedance-2.0", "prompt": "p"}
+    base = {"model": "seedance-2.0", "prompt": "pq"}
     for d in (-1, 4, 15):
         VideoRequest(**base, duration=d)
     for s in (-1, 0, 4294967295):
         VideoRequest(**base, seed=s)
     VideoRequest(**base, resolution="4k")
-    VideoRequest(model="seedance-2.0-mini", prompt="p", resolution="480p")
+    VideoRequest(model="seedance-2.0-mini", prompt="pq", resolution="480p")
     VideoRequest(**base | {"prompt": "x" * 3000})
-    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="p", image=DATA_IMG)
-    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="p", image_url=DATA_IMG)
-    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="p", image_url=ASSET)
-    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="p",
+    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="pq", image=DATA_IMG)
+    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="pq", image_url=DATA_IMG)
+    VideoRequest(model="seedance-2.0", operation="image-to-video", prompt="pq", image_url=ASSET)
+    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="pq",
                  reference_images=[IMG] * 9, video_urls=[VID] * 3)
-    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="p",
+    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="pq",
                  video_urls=[VID], audio_urls=[AUD] * 3)
-    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="p",
+    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="pq",
                  reference_images=[IMG] * 6, video_urls=[VID] * 3, audio_urls=[AUD] * 3)
-    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="p",
+    VideoRequest(model="seedance-2.0", operation="reference-to-video", prompt="pq",
                  material_asset_ids=["asset-20260720123456-auto1"])
     VideoRequest(**base, service_tier="default", priority=9, execution_expires_after=3600,
                  watermark=True, user="u1", safety_identifier="s" * 128)
 
 
 T2V = {"model": "seedance-2.0", "operation": "text-to-video", "prompt": "a cat"}
-I2V = {"model": "seedance-2.0", "operation": "image-to-video", "prompt": "p"}
-SE = {"model": "seedance-2.0", "operation": "start-end-to-video", "prompt": "p"}
-R2V = {"model": "seedance-2.0", "operation": "reference-to-video", "prompt": "p"}
-V2V = {"model": "seedance-2.0", "operation": "video-to-video", "prompt": "p"}
+I2V = {"model": "seedance-2.0", "operation": "image-to-video", "prompt": "pq"}
+SE = {"model": "seedance-2.0", "operation": "start-end-to-video", "prompt": "pq"}
+R2V = {"model": "seedance-2.0", "operation": "reference-to-video", "prompt": "pq"}
+V2V = {"model": "seedance-2.0", "operation": "video-to-video", "prompt": "pq"}
 EXT = {"model": "seedance-2.0", "operation": "video-extension"}
 
 # (id, request, field the error must name, words the message must contain)
@@ -257,7 +257,7 @@ def test_validation_follows_a_refreshed_catalog() -> None:
 
 def test_unknown_model_is_accepted_once_the_catalog_knows_it() -> None:
     catalog = Catalog()
-    data = {"model": "seedance-2.1", "prompt": "p"}
+    data = {"model": "seedance-2.1", "prompt": "pq"}
     with pytest.raises(ValidationError):
         VideoRequest.model_validate(data, context={"catalog": catalog})
     catalog.update_from_detail({"id": "seedance-2.1", "tokenlab": {"request_format_summary": {
@@ -266,15 +266,15 @@ def test_unknown_model_is_accepted_once_the_catalog_knows_it() -> None:
 
 
 def test_replace_revalidates() -> None:
-    req = VideoRequest(model="seedance-2.0", prompt="p", resolution="1080p")
-    assert req.replace(prompt="q").prompt == "q"
+    req = VideoRequest(model="seedance-2.0", prompt="pq", resolution="1080p")
+    assert req.replace(prompt="qr").prompt == "qr"
     with pytest.raises(ValidationError):
         req.replace(model="seedance-2.0-fast")
 
 
 def test_requests_are_immutable_and_fingerprints_stable() -> None:
-    a = VideoRequest(model="seedance-2.0", prompt="p", duration=5)
-    b = VideoRequest.model_validate({"seconds": 5, "prompt": "p", "model": "seedance-2.0"})
+    a = VideoRequest(model="seedance-2.0", prompt="pq", duration=5)
+    b = VideoRequest.model_validate({"seconds": 5, "prompt": "pq", "model": "seedance-2.0"})
     assert a.fingerprint() == b.fingerprint()
     assert a.fingerprint() != a.replace(duration=6).fingerprint()
     with pytest.raises(ValidationError):

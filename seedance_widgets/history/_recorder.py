@@ -37,7 +37,8 @@ def warn_once(message: str) -> None:
 
 
 def _state(task: Task) -> tuple[Any, ...]:
-    return (task.status, task.progress, task.video_url, task.cancelled, task.cost_usd)
+    return (task.status, task.progress, task.video_url, task.cancelled, task.cost_usd,
+            task.billing_transaction_id)
 
 
 class Recorder:

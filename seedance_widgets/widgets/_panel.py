@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import math
 from typing import Any
 
 import traitlets
@@ -21,6 +20,7 @@ from .. import _errors
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
 from .._errors import BudgetExceededError, SeedanceError
+from .._inputs import money
 from .._pricing import PriceEstimate, estimate_price
 from .._request import MAX_IMAGE_BYTES, VideoRequest
 from .._task import Task
@@ -67,10 +67,13 @@ class SeedancePanel(WidgetBase):
                  save_videos: bool = True, video_delivery: str = "url",
                  refresh_catalog: bool = True, history: Any = None,
                  **request_fields: Any) -> None:
-        start = form_rules.form_from_fields(request_fields)  # raises before any widget exists
+        # Both raise before any widget exists: a bad field or a budget that is not a finite
+        # amount >= 0 (NaN would switch the guard off).
+        start = form_rules.form_from_fields(request_fields)
+        budget = None if budget_usd is None else money(budget_usd, "budget_usd")
         super().__init__(client=client, video_delivery=video_delivery, history=history,
                          on_action=None)
-        self.budget_usd = _money(budget_usd)
+        self.budget_usd = budget
         self.save_videos = save_videos
         self._uploads: dict[str, str] = {}  # upload key -> data URL, never synced
         self._submitted: list[TaskTracker] = []
@@ -379,12 +382,3 @@ class SeedancePanel(WidgetBase):
         mode = "demo" if self._client is not None and self._client.demo else "live"
         return (f"SeedancePanel(model={f.get('model')!r}, operation={f.get('operation')!r}, "
                 f"tasks={len(self._submitted)}, mode={mode})")
-
-
-def _money(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value) or value < 0:
-        raise ValueError(f"budget_usd must be a finite amount ≥ 0, got {value!r}")
-    return float(value)
