@@ -24,6 +24,8 @@ export function createDetails({ send, code, media }) {
   const diff = h("ul", { class: "sw-diff", testid: "card-diff" });
   const params = h("div", { class: "sw-small", testid: "card-params" });
   const ids = h("code", { class: "sw-id", testid: "card-id" });
+  const billing = h("code", { class: "sw-id", testid: "billing-id" });
+  const billingRow = h("div", { class: "sw-kv" }, h("span", { class: "sw-muted" }, "Billing"), billing);
   const saved = h("code", { class: "sw-path", testid: "saved-path" });
   const savedRow = h("div", { class: "sw-small" }, "Saved to ", saved);
   const frame = h("img", { class: "sw-frame", alt: "Last frame", testid: "last-frame", onerror: () => askFrame() });
@@ -42,6 +44,7 @@ export function createDetails({ send, code, media }) {
     origin, diff,
     h("div", { class: "sw-kv" }, h("span", { class: "sw-muted" }, "Parameters"), params),
     h("div", { class: "sw-kv" }, h("span", { class: "sw-muted" }, "Task id"), ids),
+    billingRow,
     savedRow, frameBox, note, noteHint, codeBox);
 
   function askFrame() {
@@ -75,6 +78,8 @@ export function createDetails({ send, code, media }) {
     show(diff, lines.length > 0);
     setText(params, paramsText(i.params) || "—");
     setText(ids, i.id);
+    setText(billing, l.billing_id || "");
+    show(billingRow, !!l.billing_id);
     setText(saved, l.saved_path || "");
     show(savedRow, !!l.saved_path);
     show(frameBox, !!l.last_frame_url);

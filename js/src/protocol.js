@@ -24,6 +24,7 @@
  * @typedef {{status: string, display_status: string, terminal: boolean, succeeded: boolean,
  *   progress: number|null, eta_s: number|null, eta_at_ms: number|null,
  *   finished_ms: number|null, error: string|null, cost_label: string, charged: boolean,
+ *   billing_id: string,
  *   video_url: string, last_frame_url: string, video_src: "url"|"kernel", can_cancel: boolean,
  *   cancel_message: string, saved_path: string|null, actions: string[], starred: boolean,
  *   note: string, history: boolean}} CardLive

@@ -103,6 +103,7 @@ class CardLive(TypedDict):
     error: str | None
     cost_label: str
     charged: bool
+    billing_id: str
     video_url: str
     last_frame_url: str
     video_src: Literal["url", "kernel"]

@@ -78,7 +78,10 @@ def test_card_actions_work_on_every_card(notebook: Any, emulator: Emulator) -> N
     generate(nb)
     wait_for(lambda: emulator.task_count() == 2, 30, "the re-run")
     assert emulator.tasks_snapshot()[1]["request"]["prompt"].endswith("at night")
-    newest = nb.widget(1, "[data-testid=gallery-card]").first
+    cards = nb.widget(1, "[data-testid=gallery-card]")
+    wait_for(lambda: cards.count() == 2, 20, "the re-run's card")  # the page adds it async
+    newest = cards.first
+    assert "at night" in newest.inner_text()
     wait_for(lambda: newest.locator(STATUS).first.inner_text().strip() == "completed", 60,
              "the re-run done")
     details = newest.locator("[data-testid=card-details]").first
