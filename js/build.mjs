@@ -1,10 +1,15 @@
-// Bundles src/index.js and src/style.css into ../seedance_widgets/static, the wheel artifact
-// that the widgets' _esm/_css point at.
+// Bundles the front end into ../seedance_widgets/static, the wheel artifact the widgets read:
+// widget.js + widget.css (the bundle, stored once per kernel in a shared asset model) and
+// loader.js (the tiny `_esm` each widget instance carries).
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
 const options = {
-  entryPoints: [{ in: "src/index.js", out: "widget" }, { in: "src/style.css", out: "widget" }],
+  entryPoints: [
+    { in: "src/index.js", out: "widget" },
+    { in: "src/style.css", out: "widget" },
+    { in: "src/loader.js", out: "loader" },
+  ],
   outdir: "../seedance_widgets/static",
   bundle: true,
   format: "esm",

@@ -56,21 +56,18 @@ from ._task import TERMINAL_STATES, Task, display_status, normalize_status
 from .history import History, HistoryEntry, HistoryPage, Journal, JournalEntry
 
 if TYPE_CHECKING:
-    from ._widget_gallery import Gallery
-    from ._widget_panel import SeedancePanel
-    from ._widget_task import TaskWidget
+    from .widgets import Gallery, SeedancePanel, TaskWidget
 
 from ._version import __version__ as __version__
 
-_WIDGETS = {"SeedancePanel": "_widget_panel", "TaskWidget": "_widget_task",
-            "Gallery": "_widget_gallery"}
+_WIDGETS = ("SeedancePanel", "TaskWidget", "Gallery")
 
 
 def __getattr__(name: str) -> Any:
     if name in _WIDGETS:
         import importlib
 
-        return getattr(importlib.import_module(f".{_WIDGETS[name]}", __name__), name)
+        return getattr(importlib.import_module(".widgets", __name__), name)
     raise AttributeError(f"module 'seedance_widgets' has no attribute {name!r}")
 
 

@@ -250,7 +250,7 @@ async def main():  # as in a kernel: widgets built in a cell, with the loop runn
     panel = SeedancePanel(refresh_catalog=False)
     gallery = Gallery()
     restored = Gallery.from_history()
-    print(json.dumps({"notice": panel.notice, "kind": panel.notice_kind,
+    print(json.dumps({"notice": panel.notice["text"], "kind": panel.notice["kind"],
                       "problem": panel.client.history.problem, "gallery": len(gallery.tasks),
                       "restored": [c["id"] for c in restored.tasks]}))
     for w in (panel, gallery, restored):

@@ -60,12 +60,12 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str]
     return out
 
 
-def test_gallery_of_20_grows_at_most_10kb_per_task(saved: dict[str, tuple[int, str]]) -> None:
+def test_gallery_of_20_grows_at_most_3kb_per_card(saved: dict[str, tuple[int, str]]) -> None:
     (one, _), (many, text21) = saved["1"], saved["21"]
     assert "application/vnd.jupyter.widget-state+json" in text21
     per_task = (many - one) / 20
     print(f"saved notebook: {one} B with 1 task, {many} B with 21 -> {per_task:.0f} B per task")
-    assert per_task <= 10_000
+    assert per_task <= 3_000
 
 
 def test_key_appears_nowhere_in_the_saved_notebook(saved: dict[str, tuple[int, str]]) -> None:

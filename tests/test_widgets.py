@@ -38,6 +38,16 @@ def client(emu: Emulator, tmp_path: Path) -> AsyncSeedanceClient:
     return AsyncSeedanceClient(SECRET, emu.base_url, history=History(tmp_path / "h.sqlite3"))
 
 
+def _png(w: int = 8, h: int = 6) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (w, h), (200, 40, 40)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 async def until(predicate, timeout: float = 20.0) -> None:
     t0 = asyncio.get_running_loop().time()
     while not predicate():
@@ -53,6 +63,7 @@ async def test_prefill_validate_price_and_field_errors(client: AsyncSeedanceClie
     assert "estimate" in panel.price["label"] and panel.errors == {}
     panel.form = {**panel.form, "resolution": "1080p"}
     assert not panel.can_submit and "480p" in panel.errors["resolution"]
+    assert "resolution" in panel.generate["reason"]
     with pytest.raises(ValidationError):
         _ = panel.request
     panel.form = {**panel.form, "resolution": "720p", "operation": "reference-to-video",
@@ -74,18 +85,19 @@ async def test_submit_double_click_budget_and_gallery(client: AsyncSeedanceClien
     assert first is not None and panel.busy
     task = await first
     assert emu.task_count() == 1 and panel.tasks == [task]
-    # 4 s 720p fast ≈ $0.47; a second run would cross the $0.60 cap.
+    # 4 s 720p fast ≈ $0.47; a second run would cross the $0.60 cap: refused before the click.
+    assert not panel.can_submit and "over budget" in panel.generate["reason"]
     with pytest.raises(BudgetExceededError, match="over budget"):
         await panel.submit()
-    assert emu.task_count() == 1 and panel.notice_kind == "error"
-    assert "over budget" in panel.notice
+    assert emu.task_count() == 1 and panel.notice["kind"] == "error"
+    assert "over budget" in panel.notice["text"]
     gallery = panel.gallery
     assert gallery is not None
     await until(lambda: gallery.tasks and gallery.tasks[0]["status"] == "completed")
     card = gallery.tasks[0]
     assert card["video_url"].startswith("http://127.0.0.1") and card["prompt"] == "one click"
-    await until(lambda: panel.current and panel.current["saved_path"])
-    assert Path(panel.current["saved_path"]).exists()
+    await until(lambda: panel.current and panel.current.live["saved_path"])
+    assert Path(panel.current.live["saved_path"]).exists()
     panel.close()
 
 
@@ -137,7 +149,7 @@ async def test_actions_load_the_panel(client: AsyncSeedanceClient) -> None:
 
 async def test_dropped_image_becomes_a_data_url_outside_synced_state(
         client: AsyncSeedanceClient) -> None:
-    png = (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    png = _png()
     panel = SeedancePanel(client, operation="reference-to-video", prompt="ref",
                           refresh_catalog=False)
     panel._receive(panel, {"type": "upload", "kind": "image", "name": "cat.png",
@@ -148,7 +160,7 @@ async def test_dropped_image_becomes_a_data_url_outside_synced_state(
     assert "base64" not in json.dumps(panel.get_state(), default=str)
     panel._receive(panel, {"type": "upload", "name": "clip.mp4", "mime": "video/mp4"},
                    [memoryview(b"x")])
-    assert panel.notice_kind == "error" and "URL" in panel.notice
+    assert panel.notice["kind"] == "error" and "URL" in panel.notice["text"]
     panel.close()
 
 
@@ -163,10 +175,10 @@ async def test_no_secret_in_synced_state_repr_or_fallback(client: AsyncSeedanceC
               panel.gallery.static_html()]
     assert all(SECRET not in t for t in texts)
     html = panel.gallery.static_html()
-    assert "<script>" not in html and "&lt;script&gt;" in html and "<video src=" in html
-    bundle = panel.gallery._repr_mimebundle_()
-    data = bundle[0] if isinstance(bundle, tuple) else bundle
-    assert "text/html" in data and "application/vnd.jupyter.widget-view+json" in data
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<source src=" in html
+    fallback = panel.gallery._fallback_bundle()  # what nbconvert and VS Code show
+    assert fallback["text/html"] == html
+    assert fallback["application/vnd.jupyter.widget-view+json"]["model_id"] == ""
     panel.close()
 
 
@@ -177,10 +189,9 @@ async def test_gallery_state_is_small_per_task(client: AsyncSeedanceClient) -> N
                                    duration=4, seed=i)
         gallery.add(task)
     await until(lambda: all(t["status"] == "completed" for t in gallery.tasks), timeout=60)
-    state = json.dumps({k: v for k, v in gallery.get_state().items()
-                        if k not in ("_esm", "_css")}, default=str)
-    assert len(state) / 20 < 10_000, f"{len(state) / 20:.0f} bytes per task"
-    assert len(gallery.tasks) == 20 and gallery.tasks[0]["diff"]
+    state = json.dumps([c.get_state() for c in gallery.cards], default=str)
+    assert len(state) / 20 < 3_000, f"{len(state) / 20:.0f} bytes per card"
+    assert len(gallery.tasks) == 20
     gallery.close()
 
 
@@ -197,7 +208,7 @@ async def test_from_history_shows_all_and_resumes_unfinished(emu: Emulator,
     assert {c["id"] for c in gallery.tasks} == {done.id, unfinished.id}
     await until(lambda: all(c["status"] == "completed" for c in gallery.tasks))
     widget = TaskWidget(gallery.trackers[-1], client=client)
-    assert widget.task["id"] == unfinished.id
+    assert widget.task["id"] == unfinished.id and widget.card in gallery.cards
     gallery.close()
     widget.close()
     await client.aclose()
@@ -228,9 +239,40 @@ async def test_dropped_image_bytes_never_reach_the_cards(client: AsyncSeedanceCl
                    [memoryview(png)])
     await panel.submit()
     await until(lambda: panel.gallery.tasks and panel.current)
-    for widget in (panel, panel.gallery):
+    for widget in (panel, panel.gallery, panel.current):
         state = json.dumps(widget.get_state(), default=str)
         assert "base64," not in state.replace("base64,<", "")
         assert len(state) < 60_000
-    assert "inline image" in panel.current["code"]
+    code = panel.current.code(base_url=client.base_url)["python"]
+    assert "inline image" not in code and "data_url('" in code and ".png', 'image/png')" in code
     panel.close()
+
+
+async def test_from_history_pages_searches_and_follows_only_this_server(
+        emu: Emulator, tmp_path: Path) -> None:
+    store = History(tmp_path / "h.sqlite3")
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=store) as first:
+        done = [await first.wait(await first.create(model="seedance-2.0-fast", duration=4,
+                                                    prompt=f"{animal} run"))
+                for animal in ("fox", "cat", "fox", "owl")]
+    async with AsyncSeedanceClient(SECRET, emu.base_url, history=store,
+                                   server_label="https://other.example") as other:
+        elsewhere_task = await other.create(model="seedance-2.0-fast", duration=4,
+                                            prompt="fox elsewhere")
+    client = AsyncSeedanceClient(SECRET, emu.base_url, history=store)
+    gallery = Gallery.from_history(client, page_size=2)
+    ids = [c["id"] for c in gallery.tasks]
+    assert ids == [elsewhere_task.id, done[3].id] and gallery.status["has_more"]
+    assert gallery.status["total"] == 5
+    elsewhere = gallery.cards[0].tracker
+    assert not elsewhere.followable and not elsewhere.following  # never polled with our key
+    assert gallery.more() == 2 and gallery.more() == 1 and not gallery.status["has_more"]
+    gallery.search("fox")
+    assert [c["prompt"] for c in gallery.tasks] == ["fox elsewhere", "fox run"]
+    gallery._receive(gallery, {"type": "more"}, [])
+    assert [c["prompt"] for c in gallery.tasks] == ["fox elsewhere", "fox run", "fox run"]
+    polls = len(emu.request_log)
+    await asyncio.sleep(0.5)
+    assert len(emu.request_log) == polls  # finished runs are not polled or downloaded again
+    gallery.close()
+    await client.aclose()

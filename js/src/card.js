@@ -1,356 +1,263 @@
 // @ts-check
 /**
- * One task card, shared by the panel (`current`), the TaskWidget and the gallery.
- * A card is created once and then updated in place, so its <video> never reloads because
- * some unrelated field (progress of another card, elapsed time…) changed.
+ * One task card, bound to the task's card model (a child model shared by every view), used by
+ * the panel, the TaskWidget and the gallery. Video first, at the card's full width; status,
+ * progress, elapsed, ETA and cost on one line; the rest folded into `card-details`.
+ * A card updates in place, so its <video> never reloads because something else changed.
  */
-import { h, setText, show, setSrc, safeSrc, fmtDuration, fmtUsd, copyText } from "./dom.js";
+import { h, setText, show, setSrc, safeSrc, fmtDuration, copyText } from "./dom.js";
+import { createDetails } from "./details.js";
 
-/**
- * @typedef {{id: string, status: string, progress?: number|null, created_ms?: number|null,
- *   finished_ms?: number|null, eta_s?: number|null, eta_at_ms?: number|null, model?: string,
- *   operation?: string, prompt?: string, params?: Record<string, any>, error?: string|null,
- *   cancelled?: boolean, cost_usd?: number|null, estimate_label?: string, video_url?: string,
- *   last_frame_url?: string, video_src?: string, can_cancel?: boolean, cancel_message?: string,
- *   code?: string, diff?: string[], actions?: string[], saved_path?: string|null}} Task
- * @typedef {(msg: Record<string, any>) => void} Send
- * @typedef {ReturnType<typeof createMedia>} Media
- */
+/** @typedef {import("./protocol.js").CardInfo} CardInfo */
+/** @typedef {import("./protocol.js").CardLive} CardLive */
 
-const TERMINAL = ["completed", "failed", "cancelled", "canceled", "expired", "succeeded", "error"];
 const PILL = /** @type {Record<string, string>} */ ({
-  pending: "wait", queued: "wait", processing: "run", running: "run",
-  completed: "ok", succeeded: "ok", failed: "bad", error: "bad", expired: "bad",
+  pending: "wait", processing: "run", completed: "ok", failed: "bad", cancelled: "off",
 });
-
-/** @param {Task} t */
-export const isTerminal = (t) => !!t.cancelled || t.finished_ms != null || TERMINAL.includes(t.status);
-
-/** @param {Task} t */
-export const statusText = (t) => (t.cancelled ? "cancelled" : String(t.status || "unknown"));
-
-/**
- * "720p · 5s · 16:9 · seed 42 · audio" from whatever params are set.
- * @param {Record<string, any> | undefined} p
- */
-export function paramsText(p) {
-  if (!p) return "";
-  const out = [];
-  for (const [k, v] of Object.entries(p)) {
-    if (v == null || v === "") continue;
-    if (k === "duration") out.push(v === -1 ? "auto length" : `${v}s`);
-    else if (k === "seed") out.push(`seed ${v}`);
-    else if (k === "output_audio") out.push(v ? "audio" : "no audio");
-    else if (k === "resolution" || k === "aspect_ratio") out.push(String(v));
-    else if (typeof v !== "object") out.push(`${k} ${v}`);
-  }
-  return out.join(" · ");
-}
-
-/**
- * Per-view cache of kernel-delivered media as blob URLs, keyed by kind + task id, so cards that
- * re-render (or the compare strip) never ask Python for the same bytes twice.
- * @param {any} model
- * @param {import("./dom.js").Life} life
- */
-export function createMedia(model, life) {
-  /** @type {Map<string, string>} */
-  const urls = new Map();
-  /** @type {Map<string, Set<(url: string) => void>>} */
-  const waiting = new Map();
-  /**
-   * @param {any} msg
-   * @param {any[]} buffers
-   */
-  function onMsg(msg, buffers) {
-    if (!msg || (msg.type !== "video" && msg.type !== "frame") || !buffers || !buffers[0]) return;
-    const key = `${msg.type}:${msg.id}`;
-    let url = urls.get(key);
-    // Keep the first URL: revoking one a <video> is playing would break seeking.
-    if (!url) {
-      url = URL.createObjectURL(new Blob([buffers[0]], { type: String(msg.mime || "") }));
-      urls.set(key, url);
-    }
-    const fns = waiting.get(key);
-    waiting.delete(key);
-    for (const fn of fns || []) fn(url);
-  }
-  life.on(model, "msg:custom", onMsg);
-  life.add(() => {
-    for (const u of urls.values()) URL.revokeObjectURL(u);
-    urls.clear();
-    waiting.clear();
-  });
-  return {
-    /**
-     * @param {"video"|"frame"} kind
-     * @param {string} id
-     */
-    get: (kind, id) => urls.get(`${kind}:${id}`),
-    /**
-     * Calls fn with the blob URL (now if cached); returns an unsubscribe function.
-     * @param {"video"|"frame"} kind
-     * @param {string} id
-     * @param {(url: string) => void} fn
-     */
-    request(kind, id, fn) {
-      const key = `${kind}:${id}`;
-      const have = urls.get(key);
-      if (have) {
-        fn(have);
-        return () => {};
-      }
-      let set = waiting.get(key);
-      if (!set) {
-        set = new Set();
-        waiting.set(key, set);
-        model.send({ type: kind === "video" ? "need_video" : "need_frame", id });
-      }
-      set.add(fn);
-      const s = set;
-      return () => s.delete(fn);
-    },
-  };
-}
-
-/**
- * Resolve a completed task's playable src: the direct URL when allowed, else kernel bytes.
- * @param {Media} media
- * @param {Task} t
- * @param {(url: string) => void} fn
- */
-export function resolveVideo(media, t, fn) {
-  const blob = media.get("video", t.id);
-  const direct = t.video_src === "url" ? safeSrc(t.video_url) : "";
-  if (blob || !direct) return media.request("video", t.id, fn);
-  fn(direct);
-  return () => {};
-}
+const ACTION_LABELS = /** @type {[string, string, string][]} */ ([
+  ["extend", "Extend", "Continue this video in a new task"],
+  ["use_last_frame", "Use last frame", "Start a new image-to-video task from the last frame"],
+  ["rerun", "Re-run", "Load this request into the panel to run it again, with edits"],
+]);
 
 /**
  * @param {string} label
  * @param {string} testid
  * @param {() => void} onclick
- * @param {string} [cls]
+ * @param {string} [title]
  */
-const button = (label, testid, onclick, cls = "") =>
-  h("button", { type: "button", class: `sw-btn ${cls}`, testid, onclick }, label);
+const button = (label, testid, onclick, title = "") =>
+  h("button", { type: "button", class: "sw-btn sw-small-btn", testid, onclick, title: title || null }, label);
 
 /**
- * @param {{send: Send, media: Media, head?: HTMLElement, rootTestid?: string}} opts
+ * @param {{send: import("./protocol.js").Send, media: import("./media.js").Media,
+ *   code: import("./media.js").CodeCache, rootTestid: string, head?: HTMLElement}} opts
  */
-export function createCard({ send, media, head, rootTestid }) {
-  /** @type {Task | null} */
-  let task = null;
-  /** @type {{id: string, video: string, frame: string, cancelMsg: string|undefined, unsub: (() => void)[]}} */
-  let st = { id: "", video: "", frame: "", cancelMsg: undefined, unsub: [] };
+export function createCard({ send, media, code, rootTestid, head }) {
+  /** @type {any} */
+  let bound = null;
+  /** @type {CardInfo | null} */
+  let info = null;
+  /** @type {CardLive | null} */
+  let live = null;
+  /** @type {{id: string, video: string, unsub: (() => void)[]}} */
+  let st = { id: "", video: "", unsub: [] };
 
+  const video = h("video", { controls: true, playsinline: true, preload: "metadata", testid: "video", onerror: onVideoError });
+  const stage = h("div", { class: "sw-stage-msg" });
+  const mediaBox = h("div", { class: "sw-card-media" }, video, stage);
   const pill = h("span", { class: "sw-pill", testid: "task-status" });
-  const title = h("span", { class: "sw-card-title" });
-  const elapsed = h("span", { class: "sw-muted", testid: "elapsed" });
-  const eta = h("span", { class: "sw-muted", testid: "eta" });
   const bar = h("div", { class: "sw-bar" });
   const progress = h("div", {
     class: "sw-progress", role: "progressbar", testid: "task-progress",
     "aria-valuemin": 0, "aria-valuemax": 100, "aria-label": "Progress",
   }, bar);
-  const prompt = h("p", { class: "sw-prompt", title: "Click to expand", onclick: () => prompt.classList.toggle("sw-open") });
-  const diff = h("ul", { class: "sw-diff", testid: "card-diff" });
-  const params = h("div", { class: "sw-muted sw-small" });
-  const error = h("div", { class: "sw-err", role: "alert", testid: "error" });
-  const video = h("video", { controls: true, playsinline: true, preload: "metadata", testid: "video", onerror: onVideoError });
-  const frame = h("img", { class: "sw-frame", alt: "Last frame", testid: "last-frame", onerror: onFrameError });
-  const frameBox = h("figure", { class: "sw-frame-box" }, frame, h("figcaption", { class: "sw-muted sw-small" }, "last frame"));
-  const mediaNote = h("div", { class: "sw-muted sw-small" });
-  const mediaBox = h("div", { class: "sw-media" }, video, frameBox);
+  const pct = h("span", { class: "sw-muted sw-num" });
+  const elapsed = h("span", { class: "sw-muted sw-num", testid: "elapsed", title: "Elapsed" });
+  const eta = h("span", { class: "sw-muted sw-num", testid: "eta" });
   const cost = h("span", { class: "sw-cost", testid: "cost" });
-  const taskId = h("code", { class: "sw-id", testid: "card-id" });
+  const title = h("div", { class: "sw-card-title" });
+  const prompt = h("p", { class: "sw-prompt", title: "Click to show all", onclick: () => prompt.classList.toggle("sw-open") });
+  const error = h("div", { class: "sw-err", role: "alert", testid: "error" });
+  const message = h("div", { class: "sw-muted sw-small", role: "status", testid: "cancel-result" });
+  const star = h("button", { type: "button", class: "sw-icon sw-star", testid: "star", "aria-pressed": "false", onclick: onStar });
+  const actions = Object.fromEntries(ACTION_LABELS.map(([a, label, tip]) => [a, button(label, a.replace(/_/g, "-"), () => act(a), tip)]));
   const cancel = button("Cancel", "cancel", onCancel);
-  const cancelResult = h("span", { class: "sw-muted sw-small", role: "status", testid: "cancel-result" });
-  const save = button("Save", "save", onSave);
-  const saved = h("span", { class: "sw-muted sw-small sw-path" });
-  const extend = button("Extend", "extend", () => action("extend"));
-  const useLast = button("Use last frame", "use-last-frame", () => action("use_last_frame"));
-  const rerun = button("Re-run", "rerun", () => action("rerun"));
-  const copy = button("Copy code", "copy-code", onCopy);
+  const save = button("Save", "save", onSave, "Download the video into the kernel's data folder");
+  const copy = button("Copy code", "copy-code", onCopy, "Copy Python that makes this video again");
+  copy.addEventListener("mouseenter", () => id() && code.get(id(), () => {}));
+  const details = createDetails({ send, code, media });
 
   const el = h("article", { class: "sw-card", testid: rootTestid },
-    h("header", { class: "sw-card-head" }, head, pill, title, h("span", { class: "sw-grow" }), elapsed, eta),
-    progress, prompt, diff, params, error, mediaBox, mediaNote,
-    h("div", { class: "sw-card-foot" }, cost, taskId, h("span", { class: "sw-grow" }), cancel, save, extend, useLast, rerun, copy),
-    h("div", { class: "sw-card-msgs" }, cancelResult, saved));
+    mediaBox,
+    h("div", { class: "sw-card-line" }, head, pill, progress, pct, elapsed, eta, h("span", { class: "sw-grow" }), cost, star),
+    title, prompt, error, message,
+    h("div", { class: "sw-card-actions" }, actions.extend, actions.use_last_frame, actions.rerun, cancel, save, copy),
+    details.el);
 
-  function resetMedia() {
-    for (const u of st.unsub) u();
-    st = { id: task ? task.id : "", video: "", frame: "", cancelMsg: undefined, unsub: [] };
-    video.removeAttribute("src");
-    frame.removeAttribute("src");
-    setText(mediaNote, "");
-    cancel.disabled = false;
+  function id() {
+    return info ? info.id : "";
   }
 
   /** @param {string} action */
-  function action(action) {
-    if (task) send({ type: "action", action, id: task.id });
+  function act(action) {
+    if (info) send({ type: "action", action, id: info.id });
   }
 
   function onCancel() {
-    if (!task || cancel.disabled) return;
-    cancel.disabled = true; // one request per click; re-enabled when Python answers
-    st.cancelMsg = task.cancel_message || "";
-    setText(cancelResult, "Cancelling…");
-    send({ type: "cancel", id: task.id });
+    if (!info || cancel.disabled) return;
+    cancel.disabled = true; // one request per click; the kernel's answer re-renders the card
+    setText(message, "Cancelling…");
+    send({ type: "cancel", id: info.id });
   }
 
   function onSave() {
-    if (!task) return;
+    if (!info) return;
     save.disabled = true;
     setTimeout(() => (save.disabled = false), 1500);
-    send({ type: "save", id: task.id });
+    send({ type: "save", id: info.id });
+  }
+
+  function onStar() {
+    if (!info || !live) return;
+    send({ type: "star", id: info.id, starred: !live.starred });
   }
 
   async function onCopy() {
-    if (!task) return;
-    const ok = await copyText(task.code || "");
-    setText(copy, ok ? "Copied" : "Copy failed");
-    setTimeout(() => setText(copy, "Copy code"), 1500);
-  }
-
-  function fetchVideo() {
-    if (!task || st.video === "kernel") return;
-    st.video = "kernel";
-    const id = task.id;
-    setText(mediaNote, "Loading video from the kernel…");
-    st.unsub.push(media.request("video", id, (url) => {
-      if (st.id !== id) return;
-      setText(mediaNote, "");
-      setSrc(video, url);
-    }));
+    if (!info) return;
+    const tid = info.id;
+    const ready = code.peek(tid);
+    const done = async (/** @type {import("./protocol.js").CodeMsg} */ c) => {
+      const ok = await copyText(c.python || "");
+      setText(copy, ok ? "Copied" : "Copy failed");
+      setTimeout(() => setText(copy, "Copy code"), 1500);
+    };
+    if (ready) await done(ready);
+    else {
+      setText(copy, "Copying…");
+      code.get(tid, (c) => void done(c));
+    }
   }
 
   function onVideoError() {
     if (st.video === "url") fetchVideo();
-    else if (st.video === "kernel" && video.getAttribute("src")) setText(mediaNote, "This browser cannot play the video; use Save to keep the file.");
+    else if (st.video === "kernel" && video.getAttribute("src")) setText(stage, "This browser cannot play the video; use Save to keep the file.");
   }
 
-  function fetchFrame() {
-    if (!task || st.frame === "kernel") return;
-    st.frame = "kernel";
-    const id = task.id;
-    st.unsub.push(media.request("frame", id, (url) => st.id === id && setSrc(frame, url)));
+  function fetchVideo() {
+    if (!info || st.video === "kernel") return;
+    st.video = "kernel";
+    const tid = info.id;
+    setText(stage, "Loading the video from the kernel…");
+    st.unsub.push(media.request("video", tid, (url) => {
+      if (st.id !== tid) return;
+      setText(stage, "");
+      setSrc(video, url);
+    }));
   }
 
-  function onFrameError() {
-    if (st.frame === "url") fetchFrame();
+  function resetMedia() {
+    for (const u of st.unsub) u();
+    st = { id: id(), video: "", unsub: [] };
+    video.removeAttribute("src");
+    cancel.disabled = false;
   }
 
-  /** @param {Task} t */
-  function updateMedia(t) {
-    const done = t.status === "completed" && !t.cancelled;
-    show(mediaBox, done);
-    if (!done) return;
-    if (!st.video) {
-      const direct = t.video_src === "url" && !media.get("video", t.id) ? safeSrc(t.video_url) : "";
+  function render() {
+    if (!info || !live) return;
+    const l = live;
+    const i = info;
+    el.dataset.status = l.display_status;
+    setText(pill, l.display_status);
+    pill.className = `sw-pill sw-pill-${PILL[l.display_status] || "off"}`;
+    setText(title, [i.model, i.operation].filter(Boolean).join(" · "));
+    setText(prompt, i.prompt || "");
+    show(prompt, !!i.prompt);
+    setText(cost, l.cost_label || "");
+    cost.classList.toggle("sw-muted", !l.charged);
+    setText(star, l.starred ? "★" : "☆");
+    star.setAttribute("aria-pressed", String(!!l.starred));
+    star.title = l.starred ? "Starred (click to unstar)" : "Star this run";
+    const failed = l.status === "failed" && l.display_status !== "cancelled";
+    setText(error, l.error || (failed ? "The task failed." : ""));
+    show(error, !!l.error || failed);
+    // media: the video when there is one, else the stage shows where the task is
+    const done = l.succeeded;
+    show(video, done);
+    if (done && !st.video) {
+      const direct = l.video_src === "url" && !media.get("video", i.id) ? safeSrc(l.video_url) : "";
       if (direct) {
         st.video = "url";
         setSrc(video, direct);
       } else fetchVideo();
     }
-    show(frameBox, !!t.last_frame_url);
-    if (t.last_frame_url && !st.frame) {
-      const direct = safeSrc(t.last_frame_url);
-      if (direct) {
-        st.frame = "url";
-        setSrc(frame, direct);
-      } else fetchFrame();
-    }
+    if (!done) setText(stage, l.terminal ? (l.display_status === "cancelled" ? "Stopped before it ran: no video" : "No video") : l.status === "pending" ? "Queued…" : "Generating…");
+    else if (st.video === "url") setText(stage, "");
+    show(stage, !done || !!stage.textContent);
+    mediaBox.classList.toggle("sw-empty-media", !done);
+    updateProgress(l);
+    // buttons: what the kernel offers, nothing decided here
+    for (const [a] of ACTION_LABELS) show(actions[a], l.actions.includes(a));
+    show(cancel, !l.terminal);
+    cancel.disabled = !l.can_cancel;
+    cancel.title = l.can_cancel ? "Cancel this task" : "Only pending tasks can be cancelled";
+    if (l.cancel_message || l.terminal) setText(message, l.cancel_message && l.cancel_message !== "cancelled" ? l.cancel_message : "");
+    show(save, done && !l.saved_path);
+    details.update(i, l);
+    tick(Date.now());
   }
 
-  /** @param {Task} t */
-  function updateProgress(t) {
-    const done = t.status === "completed" && !t.cancelled;
-    const known = typeof t.progress === "number" && t.status !== "pending";
-    const value = done ? 100 : known ? Math.max(0, Math.min(100, /** @type {number} */ (t.progress))) : null;
-    const active = !isTerminal(t);
-    progress.classList.toggle("sw-indeterminate", active && value == null);
+  /** @param {CardLive} l */
+  function updateProgress(l) {
+    const known = typeof l.progress === "number" && l.status !== "pending";
+    const value = l.succeeded ? 100 : known ? Math.max(0, Math.min(100, /** @type {number} */ (l.progress))) : null;
+    progress.classList.toggle("sw-indeterminate", !l.terminal && value == null);
     if (value == null) progress.removeAttribute("aria-valuenow");
     else progress.setAttribute("aria-valuenow", String(value));
     bar.style.width = value == null ? "" : `${value}%`;
-    show(progress, active || done);
-  }
-
-  /** @param {Task} t */
-  function updateButtons(t) {
-    const acts = t.actions || [];
-    const done = t.status === "completed" && !t.cancelled;
-    const active = !isTerminal(t);
-    show(cancel, active);
-    if (st.cancelMsg !== undefined && (t.cancel_message || "") !== st.cancelMsg) st.cancelMsg = undefined;
-    const canCancel = t.status === "pending" && !!t.can_cancel && st.cancelMsg === undefined;
-    cancel.disabled = !canCancel;
-    cancel.title = canCancel ? "Cancel this task" : t.status === "pending" ? "This model cannot be cancelled" : "Only pending tasks can be cancelled";
-    if (st.cancelMsg === undefined) setText(cancelResult, t.cancel_message || "");
-    show(save, done);
-    setText(saved, t.saved_path ? `Saved to ${t.saved_path}` : "");
-    show(extend, done && acts.includes("extend"));
-    show(useLast, done && !!t.last_frame_url && acts.includes("use_last_frame"));
-    show(rerun, isTerminal(t) && acts.includes("rerun"));
-    show(copy, !!t.code);
-  }
-
-  /** @param {Task} t */
-  function update(t) {
-    if (!t || typeof t !== "object") return;
-    const changedId = !task || task.id !== t.id;
-    task = t;
-    if (changedId) resetMedia();
-    const state = statusText(t);
-    setText(pill, state);
-    pill.className = `sw-pill sw-pill-${t.cancelled ? "off" : PILL[t.status] || "off"}`;
-    setText(title, [t.model, t.operation].filter(Boolean).join(" · "));
-    setText(prompt, t.prompt || "");
-    show(prompt, !!t.prompt);
-    const lines = Array.isArray(t.diff) ? t.diff : [];
-    if (diff.childElementCount !== lines.length || lines.some((l, i) => diff.children[i].textContent !== l)) {
-      diff.replaceChildren(...lines.map((l) => h("li", null, l)));
-    }
-    show(diff, lines.length > 0);
-    setText(params, paramsText(t.params));
-    const failed = t.status === "failed" && !t.cancelled;
-    setText(error, t.error || (failed ? "The task failed." : ""));
-    show(error, !!t.error || failed);
-    setText(cost, t.cost_usd != null ? `${fmtUsd(t.cost_usd)} charged` : t.estimate_label || "");
-    setText(taskId, t.id);
-    taskId.title = "Task id";
-    el.dataset.status = state;
-    updateProgress(t);
-    updateMedia(t);
-    updateButtons(t);
-    tick(Date.now());
+    show(progress, !l.terminal);
+    setText(pct, !l.terminal && value != null ? `${value}%` : "");
   }
 
   /** @param {number} now */
   function tick(now) {
-    if (!task) return;
-    const t = task;
-    const end = t.finished_ms != null ? t.finished_ms : isTerminal(t) ? null : now;
-    const hasElapsed = t.created_ms != null && end != null;
-    setText(elapsed, hasElapsed ? fmtDuration((/** @type {number} */ (end) - /** @type {number} */ (t.created_ms)) / 1000) : "");
-    show(elapsed, hasElapsed);
-    const left = t.eta_s != null && !isTerminal(t) ? t.eta_s - (t.eta_at_ms != null ? (now - t.eta_at_ms) / 1000 : 0) : null;
+    if (!info || !live) return;
+    const end = live.finished_ms != null ? live.finished_ms : live.terminal ? null : now;
+    const has = info.created_ms != null && end != null;
+    setText(elapsed, has ? fmtDuration((/** @type {number} */ (end) - /** @type {number} */ (info.created_ms)) / 1000) : "");
+    show(elapsed, has);
+    const left = live.eta_s != null && !live.terminal ? live.eta_s - (live.eta_at_ms != null ? (now - live.eta_at_ms) / 1000 : 0) : null;
     setText(eta, left == null ? "" : left >= 1 ? `~${fmtDuration(left)} left` : "almost done");
     show(eta, left != null);
   }
 
+  function onLive() {
+    live = bound.get("live");
+    render();
+  }
+
+  function onInfo() {
+    const next = bound.get("info");
+    const changed = !info || info.id !== next.id;
+    info = next;
+    if (changed) resetMedia();
+    render();
+  }
+
+  function unbind() {
+    if (!bound) return;
+    bound.off("change:live", onLive);
+    bound.off("change:info", onInfo);
+    bound = null;
+  }
+
+  /** @param {any} cardModel */
+  function bind(cardModel) {
+    if (cardModel === bound) return;
+    unbind();
+    bound = cardModel;
+    cardModel.on("change:live", onLive);
+    cardModel.on("change:info", onInfo);
+    info = null;
+    live = cardModel.get("live");
+    onInfo();
+  }
+
   function destroy() {
+    unbind();
     for (const u of st.unsub) u();
+    details.destroy();
     video.pause();
     video.removeAttribute("src");
     video.load(); // release the decoder and network connection
     el.remove();
   }
 
-  return { el, update, tick, destroy, video, get task() { return task; } };
+  return {
+    el, bind, tick, destroy, video,
+    get info() { return info; },
+    get live() { return live; },
+  };
 }
 
 /** @typedef {ReturnType<typeof createCard>} Card */

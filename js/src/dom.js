@@ -245,3 +245,22 @@ export function debounce(fn, ms) {
     },
   };
 }
+
+/**
+ * "720p · 5s · 16:9 · seed 42 · audio" from whatever params are set.
+ * @param {Record<string, any> | undefined} p
+ */
+export function paramsText(p) {
+  if (!p) return "";
+  const out = [];
+  for (const [k, v] of Object.entries(p)) {
+    if (v == null || v === "") continue;
+    if (k === "duration") out.push(v === -1 ? "auto length" : `${v}s`);
+    else if (k === "seed") out.push(`seed ${v}`);
+    else if (k === "output_audio") out.push(v ? "audio" : "no audio");
+    else if (k === "return_last_frame") out.push(v ? "last frame" : "");
+    else if (k === "resolution" || k === "aspect_ratio") out.push(String(v));
+    else if (typeof v !== "object") out.push(`${k} ${v}`);
+  }
+  return out.filter(Boolean).join(" · ");
+}

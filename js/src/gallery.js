@@ -1,181 +1,186 @@
 // @ts-check
 /**
- * Gallery view: a filterable grid of task cards plus a side-by-side compare strip.
- * Cards are kept in a Map by id and updated in place, so one card's progress never reloads
- * another card's video.
+ * Gallery view: the newest runs first, a page at a time (`gallery-more`), search over prompts
+ * and filters answered by the kernel from the history, starred-only, and a compare mode.
+ * Each card is bound to its task's card model, so a poll of one task re-renders one card.
  */
-import { createCard, createMedia, resolveVideo, isTerminal, statusText, paramsText } from "./card.js";
-import { h, fill, setText, show } from "./dom.js";
+import { createCard } from "./card.js";
+import { createCompare } from "./compare.js";
+import { createMedia, createCodeCache } from "./media.js";
+import { h, fill, setText, show, debounce } from "./dom.js";
+import { onMessages, childModel } from "./protocol.js";
 
 const STATUSES = ["all", "pending", "processing", "completed", "failed", "cancelled"];
 
 /**
  * @param {HTMLSelectElement} select
  * @param {string[]} values
+ * @param {string} value
  */
-function setChoices(select, values) {
+function setChoices(select, values, value) {
   const key = values.join("\n");
-  if (select.dataset.key === key) return;
-  const keep = select.value;
-  select.dataset.key = key;
-  fill(select, values.map((v) => h("option", { value: v }, v)));
-  select.value = values.includes(keep) ? keep : "all";
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    fill(select, values.map((v) => h("option", { value: v }, v === "all" ? "All" : v)));
+  }
+  select.value = values.includes(value) ? value : "all";
 }
 
 /**
- * @param {{model: any, el: HTMLElement, life: import("./dom.js").Life}} ctx
+ * @param {{model: any, el: HTMLElement, host: any, life: import("./dom.js").Life}} ctx
  */
-export function renderGallery({ model, el, life }) {
-  const media = createMedia(model, life);
+export function renderGallery({ model, el, host, life }) {
   const send = (/** @type {any} */ msg) => model.send(msg);
-  /** @type {Map<string, {card: import("./card.js").Card, check: HTMLInputElement}>} */
+  const media = createMedia(model, life);
+  const code = createCodeCache(model);
+  onMessages(model, life, { video: media.receive, frame: media.receive, code: code.receive });
+  /** @type {Map<string, {card: import("./card.js").Card, check: HTMLInputElement, child: any}>} */
   const items = new Map();
   /** @type {Set<string>} */
   const selected = new Set();
-  /** @type {(() => void)[]} */
-  let compareCleanup = [];
+  let selecting = false;
+  let seq = 0;
 
   const title = h("h3", { class: "sw-title" });
-  const count = h("span", { class: "sw-muted" });
-  const status = h("select", { testid: "filter-status", "aria-label": "Filter by status", onchange: applyFilters },
-    STATUSES.map((s) => h("option", { value: s }, s)));
-  const modelSel = h("select", { testid: "filter-model", "aria-label": "Filter by model", onchange: applyFilters });
-  setChoices(modelSel, ["all"]);
-  const compareBtn = h("button", { type: "button", class: "sw-btn sw-primary", testid: "compare", onclick: openCompare });
-  const compareView = h("section", { class: "sw-compare", testid: "compare-view", hidden: true });
+  const count = h("span", { class: "sw-muted sw-small", testid: "gallery-count" });
+  const search = h("input", { type: "search", class: "sw-search", testid: "gallery-search", placeholder: "Search prompts", "aria-label": "Search prompts", oninput: () => query.schedule() });
+  const status = h("select", { testid: "filter-status", "aria-label": "Status", onchange: () => sendQuery() });
+  const modelSel = h("select", { testid: "filter-model", "aria-label": "Model", onchange: () => sendQuery() });
+  const starred = h("input", { type: "checkbox", testid: "filter-starred", onchange: () => sendQuery() });
+  const compareBtn = h("button", { type: "button", class: "sw-btn", testid: "compare", "aria-pressed": "false", onclick: toggleSelecting }, "Select to compare");
+  const compareGo = h("button", { type: "button", class: "sw-btn sw-primary", testid: "compare-open", onclick: openCompare, hidden: true });
+  const compare = createCompare({ media });
   const grid = h("div", { class: "sw-grid" });
-  const empty = h("p", { class: "sw-muted sw-empty" }, "No tasks yet.");
+  const empty = h("p", { class: "sw-muted sw-empty" });
+  const problem = h("p", { class: "sw-muted sw-small", testid: "history-off" });
+  const more = h("button", { type: "button", class: "sw-btn sw-more", testid: "gallery-more", onclick: () => { more.disabled = true; send({ type: "more" }); } }, "Show older runs");
   const root = h("div", { class: "sw-root sw-gallery" },
-    h("header", { class: "sw-gal-head" }, title, count, h("span", { class: "sw-grow" }),
-      h("label", { class: "sw-inline" }, "Status ", status),
-      h("label", { class: "sw-inline" }, "Model ", modelSel), compareBtn),
-    compareView, grid, empty);
+    h("header", { class: "sw-gal-head" },
+      h("div", { class: "sw-gal-title" }, title, count, h("span", { class: "sw-grow" }), compareGo, compareBtn),
+      h("div", { class: "sw-gal-tools" }, search,
+        h("label", { class: "sw-inline" }, "Status", status),
+        h("label", { class: "sw-inline" }, "Model", modelSel),
+        h("label", { class: "sw-inline" }, starred, "Starred only"))),
+    problem, compare.el, grid, empty, h("div", { class: "sw-more-row" }, more));
   el.append(root);
+  setChoices(status, STATUSES, "all");
+  const query = debounce(sendQuery, 300);
   life.add(() => {
-    closeCompare();
+    query.cancel();
+    compare.close();
     for (const it of items.values()) it.card.destroy();
     items.clear();
     root.remove();
   });
 
-  /** @param {string} id */
-  function makeItem(id) {
-    const check = h("input", {
-      type: "checkbox", testid: "compare-select", "aria-label": "Select for comparison",
+  function sendQuery() {
+    query.cancel();
+    send({ type: "query", search: search.value.trim(), status: status.value, model: modelSel.value, starred: starred.checked });
+  }
+
+  /** @param {string} ref */
+  function makeItem(ref) {
+    const check = /** @type {HTMLInputElement} */ (h("input", {
+      type: "checkbox", testid: "compare-select", "aria-label": "Select to compare",
       onchange: () => {
-        if (check.checked) selected.add(id);
-        else selected.delete(id);
-        updateCompareBtn();
+        if (check.checked) selected.add(ref);
+        else selected.delete(ref);
+        updateCompare();
       },
-    });
-    const card = createCard({ send, media, head: h("label", { class: "sw-check", title: "Compare" }, check), rootTestid: "gallery-card" });
-    return { card, check };
+    }));
+    const head = h("label", { class: "sw-check", title: "Select to compare" }, check);
+    const card = createCard({ send, media, code, rootTestid: "gallery-card", head });
+    return { card, check, child: null };
   }
 
-  function tasks() {
-    const list = model.get("tasks");
-    return Array.isArray(list) ? list.filter((t) => t && t.id != null) : [];
-  }
-
-  function sync() {
-    setText(title, model.get("title") || "Seedance videos");
-    const list = tasks();
-    /** @type {Set<string>} */
-    const seen = new Set();
+  async function sync() {
+    const n = ++seq;
+    setText(title, model.get("title") || "Seedance runs");
+    const refs = /** @type {string[]} */ (model.get("cards") || []);
+    const children = await Promise.all(refs.map((r) => childModel(host, model, r)));
+    if (n !== seq) return; // a newer list arrived meanwhile
     /** @type {Element | null} */
     let prev = null;
-    for (const t of list) {
-      if (seen.has(t.id)) continue;
-      seen.add(t.id);
-      let item = items.get(t.id);
+    refs.forEach((ref, k) => {
+      let item = items.get(ref);
       if (!item) {
-        item = makeItem(t.id);
-        items.set(t.id, item);
+        item = makeItem(ref);
+        items.set(ref, item);
       }
-      item.card.update(t);
+      if (item.child !== children[k]) {
+        item.child = children[k];
+        item.card.bind(children[k]);
+      }
       // Move only nodes that are out of place: moving a playing <video> can pause it.
       const want = prev ? prev.nextSibling : grid.firstChild;
       if (want !== item.card.el) grid.insertBefore(item.card.el, want);
       prev = item.card.el;
-    }
-    for (const [id, item] of items) {
-      if (seen.has(id)) continue;
+    });
+    const keep = new Set(refs);
+    for (const [ref, item] of items) {
+      if (keep.has(ref)) continue;
       item.card.destroy();
-      items.delete(id);
-      selected.delete(id);
+      items.delete(ref);
+      selected.delete(ref);
     }
-    setChoices(modelSel, ["all", ...new Set(list.map((t) => String(t.model || "")).filter(Boolean))]);
-    applyFilters();
-    updateCompareBtn();
+    syncStatus();
+    updateCompare();
   }
 
-  function applyFilters() {
-    const s = status.value;
-    const m = modelSel.value;
-    let shown = 0;
-    for (const { card } of items.values()) {
-      const t = /** @type {import("./card.js").Task} */ (card.task);
-      const ok = (s === "all" || statusText(t) === s) && (m === "all" || t.model === m);
-      card.el.hidden = !ok;
-      if (ok) shown++;
-    }
-    const n = items.size;
-    setText(count, shown === n ? `${n} task${n === 1 ? "" : "s"}` : `${shown} of ${n} tasks`);
+  function syncStatus() {
+    /** @type {import("./protocol.js").GalleryStatus} */
+    const st = model.get("status") || {};
+    const q = model.get("query") || {};
+    setChoices(modelSel, ["all", ...(st.models || [])], q.model || "all");
+    setChoices(status, STATUSES, q.status || "all");
+    starred.checked = !!q.starred;
+    if (document.activeElement !== search && search.value !== (q.search || "")) search.value = q.search || "";
+    const shown = items.size;
+    const total = Math.max(st.total || 0, shown);
+    setText(count, total > shown ? `${shown} of ${total} runs` : `${shown} run${shown === 1 ? "" : "s"}`);
+    const filtering = !!(q.search || (q.status && q.status !== "all") || (q.model && q.model !== "all") || q.starred);
+    setText(empty, filtering ? "No run matches." : "No runs yet: press Generate in the panel.");
     show(empty, shown === 0);
-    setText(empty, n ? "No task matches the filters." : "No tasks yet.");
+    more.disabled = false;
+    show(more, !!st.has_more);
+    setText(problem, st.history ? st.problem || "" : `${st.problem || "History is off"}: search, older runs, stars and notes need the history.`);
+    show(problem, !st.history || !!st.problem);
   }
 
-  function updateCompareBtn() {
-    setText(compareBtn, `Compare (${selected.size})`);
-    show(compareBtn, selected.size >= 2);
+  function toggleSelecting() {
+    selecting = !selecting;
+    compareBtn.setAttribute("aria-pressed", String(selecting));
+    setText(compareBtn, selecting ? "Done selecting" : "Select to compare");
+    root.classList.toggle("sw-selecting", selecting);
+    if (!selecting) {
+      selected.clear();
+      for (const it of items.values()) it.check.checked = false;
+    }
+    updateCompare();
   }
 
-  function closeCompare() {
-    for (const fn of compareCleanup) fn();
-    compareCleanup = [];
-    compareView.replaceChildren();
-    compareView.hidden = true;
+  function updateCompare() {
+    setText(compareGo, `Compare ${selected.size}`);
+    show(compareGo, selecting && selected.size >= 2);
   }
 
   function openCompare() {
-    closeCompare();
-    const picked = tasks().filter((t) => selected.has(t.id));
-    /** @type {HTMLVideoElement[]} */
-    const videos = [];
-    const cols = picked.map((t) => {
-      const done = t.status === "completed" && !t.cancelled;
-      let player;
-      if (done) {
-        const v = h("video", { controls: true, playsinline: true, preload: "auto" });
-        compareCleanup.push(resolveVideo(media, t, (url) => v.setAttribute("src", url)));
-        compareCleanup.push(() => v.pause());
-        videos.push(v);
-        player = v;
-      } else player = h("div", { class: "sw-placeholder" }, `${statusText(t)}: no video yet`);
-      return h("figure", { class: "sw-compare-col" }, player,
-        h("figcaption", null, h("div", { class: "sw-prompt sw-open" }, t.prompt || ""),
-          h("div", { class: "sw-muted sw-small" }, [t.model, paramsText(t.params)].filter(Boolean).join(" · "))));
-    });
-    const playAll = () => {
-      for (const v of videos) {
-        v.currentTime = 0;
-        v.play().catch(() => {}); // a video that cannot play must not stop the others
-      }
-    };
-    fill(compareView,
-      h("div", { class: "sw-compare-bar" }, h("strong", null, `Comparing ${picked.length}`), h("span", { class: "sw-grow" }),
-        h("button", { type: "button", class: "sw-btn sw-primary", onclick: playAll, disabled: !videos.length }, "▶ Play all"),
-        h("button", { type: "button", class: "sw-btn", onclick: closeCompare }, "Close")),
-      h("div", { class: "sw-compare-strip" }, cols));
-    compareView.hidden = false;
+    const runs = [];
+    for (const ref of selected) {
+      const it = items.get(ref);
+      if (it && it.card.info && it.card.live) runs.push({ info: it.card.info, live: it.card.live });
+    }
+    compare.open(runs);
   }
 
-  life.on(model, "change:tasks", sync);
-  life.on(model, "change:title", sync);
+  life.on(model, "change:cards", () => void sync());
+  life.on(model, "change:title", () => void sync());
+  life.on(model, "change:status", syncStatus);
+  life.on(model, "change:query", syncStatus);
   life.every(1000, () => {
     const now = Date.now();
-    for (const { card } of items.values()) if (card.task && !isTerminal(card.task)) card.tick(now);
+    for (const { card } of items.values()) if (card.live && !card.live.terminal) card.tick(now);
   });
-  sync();
+  void sync();
   return () => life.dispose();
 }

@@ -13,7 +13,10 @@ Measures, all on loopback against the built-in emulator (no account, no network)
   `seedance-widgets tasks` as a process, beside parsing the same history as JSON lines, and
   the durable writes of each create, beside the old journal's fsync'd append;
 - the emulator's render time of a 5 s demo by what it shows (inputs, sound), beside the
-  silent text-only render.
+  silent text-only render;
+- bytes over the comm when one task of a gallery of 0/100/500 runs makes progress, beside
+  the old design (the whole list resent), and `Gallery.from_history()` on a 10,000-run
+  history: seconds and initial widget state, beside reading every run.
 
 The loop-lag and CPU figures talk to an emulator in a subprocess, so its threads never share
 our GIL or CPU account. Timing figures are printed, never asserted; each comes with a baseline
@@ -49,6 +52,7 @@ from ._notebook import bundle_sizes, import_ratio, notebook_growth
 from ._render import render_times
 from ._report import TARGETS, render_table, verdicts
 from ._schedules import POLICIES, Timeline, compare_schedules, make_timelines, replay
+from ._widgets import from_history, update_bytes
 
 __all__ = ["FULL", "POLICIES", "QUICK", "TARGETS", "Config", "Timeline", "bundle_sizes",
            "compare_schedules", "main", "make_timelines", "percentile", "ratio_of_medians",
@@ -85,6 +89,11 @@ def run(cfg: Config, *, quick: bool) -> dict[str, Any]:
 
     guard(result, ("loop_lag_p99_ms", "loop_lag_p99_ms_blocking_baseline", "cpu_ms_per_poll"),
           live)
+    say("widget updates over the comm")
+    guard(result, ("update_bytes",), update_bytes)
+    say("gallery from a large history")
+    guard(result, ("from_history_s", "from_history_state_bytes"),
+          lambda: from_history(cfg.gallery_history_runs))
     say("notebooks (nbclient)")
     guard(result, ("notebook_bytes_per_task",), lambda: notebook_growth(cfg))
     say("import time")

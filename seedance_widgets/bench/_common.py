@@ -37,6 +37,7 @@ class Config:
     history_reps: int = 15
     history_creates: int = 200
     render_reps: int = 5
+    gallery_history_runs: int = 10_000
 
 
 FULL = Config()
@@ -44,7 +45,7 @@ FULL = Config()
 # one burst of first polls more, and the figures would not compare.
 QUICK = Config(blocking_counts=(50, 200), idle_window_s=1.0, timelines=100, cpu_polls=200,
                notebook_tasks=10, import_reps=7, history_reps=7, history_creates=60,
-               render_reps=5)
+               render_reps=5, gallery_history_runs=2_000)
 
 
 def say(*parts: Any) -> None:

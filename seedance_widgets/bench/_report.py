@@ -11,9 +11,12 @@ TARGETS: dict[str, dict[str, Any]] = {
     "loop_lag_p99_ms@500": {"max": 10.0, "unit": "ms", "strict": True},
     "requests_per_task@ours_progress": {"max": 15.0, "unit": "req"},
     "detection_latency_p50_s@ours_progress": {"max": 1.0, "unit": "s"},
-    "notebook_bytes_per_task@gallery": {"max": 10 * KB, "unit": "B"},
+    "notebook_bytes_per_task@gallery": {"max": 3 * KB, "unit": "B"},
     "notebook_bytes_per_task@widget_per_task": {"max": 10 * KB, "unit": "B"},
-    "bundle_bytes": {"max": 40 * KB, "unit": "B"},
+    "bundle_bytes": {"max": 50 * KB, "unit": "B"},
+    "update_bytes@500": {"max": 4 * KB, "unit": "B"},
+    "from_history_s": {"max": 0.5, "unit": "s"},
+    "from_history_state_bytes": {"max": 256 * KB, "unit": "B"},
     "import_ratio": {"max": 1.3, "unit": "x"},
     "history_open_page_ms": {"max": 50.0, "unit": "ms"},
     "history_search_ms": {"max": 50.0, "unit": "ms"},
@@ -92,11 +95,25 @@ def render_table(result: dict[str, Any]) -> str:
     add("CPU per status poll, our client", result.get("cpu_ms_per_poll"), "ms", digits=3)
     add("CPU per GET, raw httpx (baseline)", cpu.get("raw_httpx_cpu_ms_per_get"), "ms", digits=3)
     nbg = result.get("notebook_bytes_per_task") or {}
-    add("notebook growth, Gallery", nbg.get("gallery"), "B/task",
+    add("notebook growth per gallery card", nbg.get("gallery"), "B/task",
         "notebook_bytes_per_task@gallery")
-    add("notebook growth, TaskWidget each", nbg.get("widget_per_task"), "B/task",
+    add("notebook growth per TaskWidget", nbg.get("widget_per_task"), "B/task",
         "notebook_bytes_per_task@widget_per_task")
-    add("bundle widget.js + widget.css", result.get("bundle_bytes"), "B", "bundle_bytes")
+    add("bundle widget.js + widget.css (stored once)", result.get("bundle_bytes"), "B",
+        "bundle_bytes")
+    upd = result.get("update_bytes") or {}
+    old = result.get("update_bytes_old_design_baseline") or {}
+    for n in ("0", "100", "500"):
+        add(f"comm bytes per progress update, {n} runs", upd.get(n), "B",
+            "update_bytes@500" if n == "500" else "")
+        add(f"  old design (whole list resent), {n} runs", old.get(n), "B")
+    hist = result.get("from_history_detail") or {}
+    add(f"Gallery.from_history(), {hist.get('runs', '?')} runs", result.get("from_history_s"),
+        "s", "from_history_s", 3)
+    add("  baseline: read every run of the store", hist.get("baseline_read_every_run_s"), "s",
+        digits=3)
+    add("  initial widget state", result.get("from_history_state_bytes"), "B",
+        "from_history_state_bytes")
     imp = result.get("import_ms") or {}
     add("import seedance_widgets (median)", imp.get("seedance_widgets"), "ms", digits=1)
     add("import anywidget+httpx+pydantic", imp.get("anywidget_httpx_pydantic"), "ms", digits=1)

@@ -28,6 +28,7 @@ from .harness import (
     safe_name,
     start_jupyter_server,
     write_notebook,
+    write_trusted,
 )
 
 _HERE = Path(__file__).resolve().parent
@@ -129,11 +130,16 @@ def _make_notebook_factory(
     test_name = safe_name(request.node.name)
 
     def open_notebook(
-        cells: list[str], *, ui: str = default_ui, name: str | None = None, timeout: float = 90
+        cells: list[str], *, ui: str = default_ui, name: str | None = None, timeout: float = 90,
+        saved: Any = None,
     ) -> NotebookPage:
         k = next(counter)
         stem = safe_name(name or test_name)
-        path = write_notebook(jupyter_server.root / f"{stem}-{secrets.token_hex(3)}.ipynb", cells)
+        path = jupyter_server.root / f"{stem}-{secrets.token_hex(3)}.ipynb"
+        if saved is not None:
+            write_trusted(jupyter_server, path, saved)
+        else:
+            write_notebook(path, cells)
         nb = NotebookPage(
             server=jupyter_server,
             browser=browser,
@@ -174,7 +180,9 @@ def _finish_pages(pages: list[NotebookPage], request: pytest.FixtureRequest) -> 
 def notebook(
     jupyter_server: JupyterServer, browser: Any, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., NotebookPage]]:
-    """Factory ``notebook(cells, *, ui="lab"|"notebook7", name=None) -> NotebookPage``."""
+    """Factory ``notebook(cells, *, ui="lab"|"notebook7", name=None, saved=None)``; ``saved``
+    (an nbformat notebook, e.g. one nbclient executed) is written as it is, outputs and widget
+    state included, and signed as trusted so its outputs render."""
     factory, pages = _make_notebook_factory(jupyter_server, browser, request, "lab")
     yield factory
     _finish_pages(pages, request)

@@ -29,6 +29,9 @@ Fixtures (see conftest.py)
     At teardown (pass or fail) it saves ``artifacts/e2e/<test>-final.png``, closes the
     page and shuts the kernel down.
 
+    ``saved=<nbformat notebook>`` writes that notebook as it is (outputs, widget state)
+    and signs it as trusted, to test what reopening a saved notebook shows.
+
 ``notebook7``
     Same factory with ``ui="notebook7"`` preset (``/notebooks/<name>`` URL).
 
@@ -472,6 +475,19 @@ def write_notebook(path: Path, sources: list[str]) -> Path:
     nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
     nbformat.validate(nb)
     path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
+
+
+def write_trusted(server: JupyterServer, path: Path, nb: Any) -> Path:
+    """Write an nbformat notebook with its outputs, signed with the server's notebook secret
+    so JupyterLab treats it as trusted (as it does a notebook the user ran and saved)."""
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    nb.metadata.setdefault("kernelspec", {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME,
+                                          "language": "python"})
+    NotebookNotary(data_dir=str(server.base / "data")).sign(nb)
     nbformat.write(nb, str(path))
     return path
 
