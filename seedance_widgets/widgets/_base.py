@@ -19,7 +19,7 @@ import traitlets
 from .._client import AsyncSeedanceClient
 from .._errors import SeedanceError
 from . import _protocol as protocol
-from ._assets import shared_asset, shared_layout, widget_css, widget_esm
+from ._assets import alive, shared_asset, shared_layout, widget_css, widget_esm
 from ._card import CardModel, card_for
 from ._history import HistorySource
 from ._loop import LoopBridge
@@ -135,7 +135,10 @@ class WidgetBase(anywidget.AnyWidget):
         log.warning("seedance_widgets: %s has no use for a %r message", type(self).__name__, kind)
 
     def _act(self, action: str, card: CardModel) -> None:
-        handler = self._on_action or (_default_action[-1] if _default_action else None)
+        # The newest panel the front end still has (marimo closes a cell's models when it runs
+        # again, leaving the old panel object behind).
+        handler = self._on_action or next(
+            (h for h in reversed(_default_action) if alive(getattr(h, "__self__", None))), None)
         if handler is None:
             card.tracker.note = ("no SeedancePanel in this kernel: make one (SeedancePanel()) "
                                  f"to {action.replace('_', ' ')} this task")
@@ -166,7 +169,7 @@ class WidgetBase(anywidget.AnyWidget):
     def _show(self, tracker: TaskTracker, *, poll: bool = True, **card_kw: Any) -> CardModel:
         """Show `tracker` here through the kernel's one card model of it."""
         card = card_for(tracker, video_src=self._video_delivery, **card_kw)
-        if card.id not in self._cards:
+        if self._cards.get(card.id) is not card:  # new here, or a dead model replaced
             self._cards[card.id] = card
             card.observe(self._on_card_live, names="live")
             self._fallback_dirty = True

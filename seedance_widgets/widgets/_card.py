@@ -22,6 +22,7 @@ from typing import Any
 import ipywidgets
 import traitlets
 
+from ._assets import alive
 from ._protocol import ACTIONS, CardInfo, CardLive
 from ._tracker import TaskTracker
 
@@ -274,7 +275,9 @@ class CardModel(ipywidgets.Widget):
 def card_for(tracker: TaskTracker, **kwargs: Any) -> CardModel:
     """The kernel's one CardModel of this task (made on first use)."""
     card = _cards.get(tracker.id)
-    if card is None or card.comm is None:
+    if not alive(card):
+        if card is not None:
+            card.close()  # closed by the front end (a marimo cell ran again): stop following
         card = CardModel(tracker, **kwargs)
         _cards[tracker.id] = card
     return card
