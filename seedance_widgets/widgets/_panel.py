@@ -58,6 +58,8 @@ class SeedancePanel(WidgetBase):
     budget = traitlets.Dict().tag(sync=True)
     notice = traitlets.Dict().tag(sync=True)
     demo = traitlets.Unicode("").tag(sync=True)  # the demo badge's text; "" when live
+    # Why runs are not being kept, shown for the panel's whole life (notices come and go).
+    history_off = traitlets.Unicode("").tag(sync=True)
     sources = traitlets.List().tag(sync=True)
     restore_hint = traitlets.Unicode(RESTORE_HINT).tag(sync=True)
     current = traitlets.Any(None).tag(**child())
@@ -97,10 +99,9 @@ class SeedancePanel(WidgetBase):
         self.form = dict(fitted)
         self.observe(self._on_form, names="form")
         self._revalidate()
+        self.history_off = self.history.problem or ""  # e.g. "history is off: <why>"
         if notes:
             self._say("; ".join(notes), kind="warn")
-        elif self.history.problem:
-            self._say(self.history.problem, kind="error")  # e.g. "history is off: <why>"
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 

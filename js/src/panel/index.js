@@ -55,6 +55,7 @@ export function renderPanel({ model, el, host, life }) {
   const watchdog = createWatchdog(model, { onLost: release, onBack: syncStatus, onBusy: footer.showBusy });
   const general = h("div", { class: "sw-err", role: "alert", testid: "error" });
   const badge = h("span", { class: "sw-badge", testid: "demo-badge", hidden: true }, "Demo");
+  const historyOff = h("div", { class: "sw-notice sw-notice-warn", role: "status", testid: "history-off", hidden: true });
   const card = createCard({ send: (msg) => model.send(msg), media, code, rootTestid: "panel-card" });
   const placeholder = h("div", { class: "sw-result-empty" }, h("div", null, "Your video appears here"),
     h("div", { class: "sw-muted sw-small" }, "Generate runs the form on the left; every run also lands in the gallery."));
@@ -64,6 +65,7 @@ export function renderPanel({ model, el, host, life }) {
   const c = { ...fields.controls, ...inputs.controls, references: refs.control };
   const root = h("div", { class: "sw-root sw-panel" },
     h("header", { class: "sw-panel-head" }, h("strong", { class: "sw-brand" }, "Seedance 2.0"), badge),
+    historyOff,
     h("div", { class: "sw-panel-body" },
       h("section", { class: "sw-form", "aria-label": "Request" },
         h("div", { class: "sw-row" }, c.model.wrap, c.operation.wrap),
@@ -137,6 +139,9 @@ export function renderPanel({ model, el, host, life }) {
     const demo = model.get("demo") || "";
     show(badge, !!demo);
     badge.title = demo;
+    const off = model.get("history_off") || "";
+    setText(historyOff, off);
+    show(historyOff, !!off);
   }
 
   let currentSeq = 0;
@@ -214,7 +219,7 @@ export function renderPanel({ model, el, host, life }) {
   life.on(model, "change:catalog", syncForm);
   life.on(model, "change:sources", syncForm);
   life.on(model, "change:errors", syncErrors);
-  for (const k of ["price", "budget", "generate", "demo"]) life.on(model, `change:${k}`, syncStatus);
+  for (const k of ["price", "budget", "generate", "demo", "history_off"]) life.on(model, `change:${k}`, syncStatus);
   life.on(model, "change:busy", () => {
     if (model.get("busy")) lock.sawBusy = true;
     else if (lock.sawBusy) release();
