@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from seedance_widgets import AsyncSeedanceClient, FsspecMediaHost, History, SeedancePanel
+from seedance_widgets import (
+    AsyncSeedanceClient,
+    FsspecMediaHost,
+    History,
+    SeedancePanel,
+    UsageError,
+)
 from seedance_widgets.emulator import Emulator, Timings
 from seedance_widgets.widgets import _materials
 from seedance_widgets.widgets._materials import insert_asset
@@ -217,6 +223,9 @@ async def test_dropped_clip_is_uploaded_only_when_asked_then_used(
         key = ref["url"].removeprefix("local://")
         assert ref["kind"] == "video" and panel.uploads[key]["status"] == "pending"
         assert not panel.can_submit and "not uploaded yet" in panel.generate["reason"]
+        assert "references" not in panel.errors  # waiting is not an error
+        with pytest.raises(UsageError, match="not uploaded yet"):
+            await panel.submit()  # from code too: never a stand-in URL
         assert panel.price["known"] and panel.price["usd"]  # priced before any upload
         assert not any(folder.iterdir()), "nothing is published before Upload"
         assert "base64" not in str(panel.get_state())  # the clip is not synced state
@@ -225,6 +234,7 @@ async def test_dropped_clip_is_uploaded_only_when_asked_then_used(
                       names="uploads")
         send(panel, {"type": "media_upload", "key": key})
         send(panel, {"type": "media_upload", "key": key})  # a double click: one upload
+        assert panel.generate["reason"] == "uploading take 3.mp4: Generate waits for it"
         await until(lambda: panel.uploads[key]["status"] == "done")
         url = panel.uploads[key]["url"]
         assert url.startswith(site.base_url) and url.endswith("/take-3.mp4")

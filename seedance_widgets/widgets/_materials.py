@@ -242,16 +242,17 @@ class MaterialsDesk(PanelPart):
             refs.append(ref)
         form["references"] = refs
         label = name or url
+        # The status first: the page shows the asset's picture by it once the form changes.
+        self._mark(key, status="ACTIVE", asset_id=asset.id, terminal=True, message=(
+            f"now {asset.uri}" if swapped else
+            f"ACTIVE as {asset.uri}; the input changed meanwhile, so it was kept"))
         if swapped:
             self._set_form(form)
-            message = f"now {asset.uri}"
             self._say(f"{label} is material asset {asset.id}: the form uses {asset.uri} instead "
                       "of the URL (the service no longer fetches it per run)")
         else:
-            message = f"ACTIVE as {asset.uri}; the input changed meanwhile, so it was kept"
             self._say(f"{label} is material asset {asset.id}; its input changed meanwhile, so "
                       "nothing was replaced (insert it from the assets drawer)")
-        self._mark(key, status="ACTIVE", asset_id=asset.id, terminal=True, message=message)
         if self.state["status"] == "ready":  # show it in an open drawer without a reload
             items = [i for i in self.state["items"] if i["asset_id"] != asset.id]
             self._show(items=[asset_item(asset), *items])

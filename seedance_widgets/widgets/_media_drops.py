@@ -18,7 +18,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._media_host import BASE_URL_ENV, HOST_ENV, AsyncMedia, MediaHost, media_kind
+from .._media_host import (
+    BASE_URL_ENV,
+    HOST_ENV,
+    AsyncMedia,
+    MediaHost,
+    media_kind,
+    safe_name,
+)
 from ._form import make_ref, new_key
 from ._loop import LoopBridge
 from ._materials import PanelHooks, PanelPart
@@ -27,6 +34,7 @@ from ._protocol import MediaState, UploadState
 log = logging.getLogger("seedance_widgets")
 
 LOCAL = "local://"
+STAND_IN = "https://media-host.invalid/"
 MB = 1024 * 1024
 # The facts sheet: reference videos mp4/mov, under 50 MB and 2-15 s in all; audio mp3/wav,
 # under 15 MB and at most 15 s in all.
@@ -56,6 +64,10 @@ def describe(host: MediaHost | None) -> str:
         if isinstance(value, str) and value:
             return value
     return type(host).__name__
+
+
+def size_label(n: int) -> str:
+    return f"{n / MB:.1f} MB" if n >= MB else f"{max(1, round(n / 1024))} KB"
 
 
 def probe_seconds(kind: str, data: bytes, name: str) -> float | None:
@@ -147,10 +159,10 @@ class MediaDrops(PanelPart):
             return
         key = new_key()
         self._files[key] = data
-        length = f", {seconds:.1f} s" if seconds is not None else ""
+        length = f" · {seconds:.1f} s" if seconds is not None else ""
         self._set(key, name=name, kind=kind, size=len(data), status="pending", sent=0,
-                  total=len(data), url="", message=f"{len(data) / MB:.1f} MB{length}: not "
-                  f"uploaded yet; Upload publishes it at {describe(self._media.host)}")
+                  total=len(data), url="", message=f"{size_label(len(data))}{length} · not "
+                  f"uploaded yet: Upload publishes it at {describe(self._media.host)}")
         form = dict(self._get_form())
         if field == "video_url":
             form["video_url"] = LOCAL + key
@@ -220,6 +232,14 @@ class MediaDrops(PanelPart):
         return found
 
     # ------------------------------------------------------------------ the form
+    def stand_in(self, url: str) -> str:
+        """For checks and prices only: a clip not uploaded yet as the kind of URL it will get
+        (`request` refuses to build a request while one is waiting, so it is never sent)."""
+        if not url.startswith(LOCAL):
+            return url
+        name = (self.uploads.get(url[len(LOCAL):]) or {}).get("name") or "clip.mp4"
+        return STAND_IN + safe_name(name)
+
     def errors(self, form: Mapping[str, Any]) -> dict[str, str]:
         """Form field -> why a dropped file stops Generate (not uploaded yet)."""
         out: dict[str, str] = {}
@@ -240,7 +260,7 @@ class MediaDrops(PanelPart):
                    for u in locals_)
         what = ", ".join(names)
         if busy:
-            return f"{what}: wait for the upload to finish"
+            return f"uploading {what}: Generate waits for it"
         return f"{what} is not uploaded yet: press Upload on it, or remove it"
 
     def prune(self, form: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from .. import _errors
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
-from .._errors import BudgetExceededError, SeedanceError
+from .._errors import BudgetExceededError, SeedanceError, UsageError
 from .._inputs import money
 from .._media_host import AsyncMedia, MediaHost
 from .._pricing import PriceEstimate, estimate_price
@@ -107,6 +107,7 @@ class SeedancePanel(WidgetBase):
         self._drops = MediaDrops(AsyncMedia(media_host) if media_host is not None
                                  else self.client.media, self._bridge, hooks)
         self.assets, self.media = dict(self._desk.state), dict(self._drops.state)
+        self.observe(lambda _change: self._publish(), names="uploads")  # Generate's reason
         self.catalog = self._catalog_payload()
         fitted, notes = form_rules.fit_to_model(start, self.client.catalog)
         self.form = dict(fitted)
@@ -158,7 +159,7 @@ class SeedancePanel(WidgetBase):
     def _resolve(self, url: str) -> str:
         if url.startswith(UPLOAD):
             return self._uploads.get(url[len(UPLOAD):], url)
-        return url.strip()
+        return self._drops.stand_in(url.strip())  # a clip not uploaded yet: checks only
 
     def _source(self, task_id: str) -> TaskTracker | None:
         cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
@@ -180,7 +181,7 @@ class SeedancePanel(WidgetBase):
     def _revalidate(self) -> None:
         catalog = self.client.catalog
         _req, errors = form_rules.validate(self.form, catalog, self._resolve)
-        self.errors = {**errors, **self._drops.errors(self.form)}  # clips not uploaded yet
+        self.errors = errors
         self._estimate = form_rules.estimate(self.form, catalog,
                                              input_video_seconds=self._input_seconds())
         problem = form_rules.price_fields_problem(self.form, catalog.get(str(
@@ -190,9 +191,13 @@ class SeedancePanel(WidgetBase):
 
     def _publish(self) -> None:
         self.budget = {"cap_usd": self.budget_usd, "spent_usd": round(self.spent_usd, 4)}
-        self.generate = dict(form_rules.generate_state(
+        gen = dict(form_rules.generate_state(
             form=self.form, errors=self.errors, price=self._estimate, cap_usd=self.budget_usd,
             spent_usd=self.spent_usd, busy=self.busy))
+        waiting = self._drops.errors(self.form)  # clips not uploaded yet: no error, a reason
+        if gen["enabled"] and waiting:
+            gen.update(enabled=False, reason=next(iter(waiting.values())))
+        self.generate = gen
         self.sources = self._sources()
 
     def _sources(self) -> list[dict[str, Any]]:
@@ -214,6 +219,9 @@ class SeedancePanel(WidgetBase):
     @property
     def request(self) -> VideoRequest:
         """The form as a VideoRequest; raises pydantic.ValidationError when it is invalid."""
+        waiting = self._drops.errors(self.form)
+        if waiting:
+            raise UsageError("; ".join(waiting.values()))
         return VideoRequest.model_validate(form_rules.request_data(self.form, self._resolve),
                                            context={"catalog": self.client.catalog})
 

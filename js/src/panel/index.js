@@ -4,7 +4,7 @@
  * validation, pricing, budgets and submission; this view edits the `form` trait, renders what
  * the kernel says, and sends `submit` / `upload`. Sections: fields, inputs, references, footer.
  */
-import { h, setText, show } from "../dom.js";
+import { h, setText, show, safeSrc } from "../dom.js";
 import { createCard } from "../card.js";
 import { createMedia, createCodeCache } from "../media.js";
 import { onMessages, childModel } from "../protocol.js";
@@ -43,8 +43,11 @@ export function renderPanel({ model, el, host, life }) {
    */
   const previewOf = (url, name) => {
     if (url.startsWith("asset://")) {
+      // An asset's picture: from the drawer, or the URL this panel registered it from.
       const items = /** @type {import("../protocol.js").AssetItem[]} */ ((model.get("assets") || {}).items || []);
-      return (items.find((a) => a.uri === url) || { thumb: "" }).thumb || "";
+      const regs = /** @type {import("../protocol.js").RegisterState[]} */ (Object.values(model.get("registrations") || {}));
+      const reg = regs.find((r) => !!r.asset_id && `asset://${r.asset_id}` === url);
+      return (items.find((a) => a.uri === url) || { thumb: "" }).thumb || safeSrc(reg ? reg.url : "");
     }
     if (!url.startsWith("upload://") && !url.startsWith("local://")) return "";
     if (!byUpload.has(url) && name && byName.has(name)) {

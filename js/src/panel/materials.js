@@ -111,7 +111,7 @@ export function createMaterials({ model, fs }) {
       ? h("div", { class: "sw-progress sw-upload-bar", role: "progressbar", testid: "upload-progress", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": pct, title: `${pct}%` },
         h("div", { class: "sw-bar", style: `width: ${pct}%` }))
       : null;
-    const text = busy ? `${pct}% · ${up.message}` : up.message;
+    const text = busy ? `uploading · ${pct}% of ${sizeLabel(up.total)}` : up.message;
     return [button, bar, h("span", { class: `sw-extra-msg${up.status === "failed" ? " sw-err" : ""}`, testid: "upload-status", title: up.message }, text)];
   }
 
@@ -131,6 +131,11 @@ export function createMaterials({ model, fs }) {
   }
 
   return { slot, sync };
+}
+
+/** @param {number} n bytes */
+function sizeLabel(n) {
+  return n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`;
 }
 
 /** @typedef {ReturnType<typeof createMaterials>} Materials */

@@ -20,7 +20,7 @@ const KINDS = ["image", "video", "audio"];
 export function createReferences({ fs, upload, dropMedia, previewOf, insertTag, limits, extras }) {
   let key = "";
   const urlInput = h("input", {
-    type: "text", testid: "reference-url-input", spellcheck: "false", placeholder: "Paste an image, video or audio URL, or an image's asset://…",
+    type: "text", testid: "reference-url-input", spellcheck: "false", placeholder: "Image, video or audio URL, or an image's asset://…",
     onkeydown: (/** @type {KeyboardEvent} */ e) => {
       if (e.key === "Enter") {
         e.preventDefault();
