@@ -269,3 +269,27 @@ async def test_dropped_clips_are_checked_before_they_are_kept(
     assert why in panel.notice["text"] and not panel.form["references"]
     assert not panel._drops._files
     panel.close()
+
+
+async def test_demo_mode_drawer_shows_the_emulators_assets(
+        media: MediaServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_widgets import _demo
+
+    monkeypatch.setattr(_demo, "_emulator", None)  # this test's own demo emulator
+    panel = SeedancePanel(refresh_catalog=False)  # no key: demo mode
+    try:
+        assert panel.demo and panel.client.demo
+        asset = await panel.client.assets.create(media.url("blue.png"), asset_name="demo blue")
+        await panel.client.assets.wait_active(asset.id, timeout=15)
+        send(panel, {"type": "assets_refresh"})
+        await until(lambda: panel.assets["status"] == "ready")
+        item = panel.assets["items"][0]
+        assert item["asset_id"] == asset.id and item["name"] == "demo blue"
+        assert item["thumb"] == media.url("blue.png")
+        send(panel, {"type": "asset_insert", "asset_id": asset.id, "name": "demo blue",
+                     "field": "image_url"})
+        assert panel.form["image_url"] == asset.uri
+        assert panel.form["operation"] == "image-to-video"
+    finally:
+        panel.close()
+        _demo._emulator.stop()
