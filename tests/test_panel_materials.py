@@ -293,3 +293,22 @@ async def test_demo_mode_drawer_shows_the_emulators_assets(
     finally:
         panel.close()
         _demo._emulator.stop()
+
+
+async def test_a_failed_upload_says_why_and_can_be_retried(
+        client: AsyncSeedanceClient, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the host's folder should be")
+    panel = SeedancePanel(client, media_host=FsspecMediaHost(str(blocker), "http://127.0.0.1:9/"),
+                          operation="video-to-video", prompt="make it rain", refresh_catalog=False)
+    send(panel, {"type": "media_file", "name": "clip.mov", "mime": "video/quicktime",
+                 "field": "video_url"}, [mp4(RED, 2)])
+    await until(lambda: panel.form["video_url"].startswith("local://"))
+    key = panel.form["video_url"].removeprefix("local://")
+    assert "not uploaded yet" in panel.generate["reason"]
+    send(panel, {"type": "media_upload", "key": key})
+    await until(lambda: panel.uploads[key]["status"] == "failed")
+    assert "could not upload clip.mov" in panel.uploads[key]["message"]
+    assert panel.notice["kind"] == "error" and key in panel._drops._files  # kept for a retry
+    assert panel.form["video_url"] == f"local://{key}" and not panel.can_submit
+    panel.close()
