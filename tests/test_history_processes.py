@@ -250,7 +250,7 @@ async def main():  # as in a kernel: widgets built in a cell, with the loop runn
     panel = SeedancePanel(refresh_catalog=False)
     gallery = Gallery()
     restored = Gallery.from_history()
-    print(json.dumps({"notice": panel.notice["text"], "kind": panel.notice["kind"],
+    print(json.dumps({"history_off": panel.history_off,
                       "problem": panel.client.history.problem, "gallery": len(gallery.tasks),
                       "restored": [c["id"] for c in restored.tasks]}))
     for w in (panel, gallery, restored):
@@ -268,9 +268,9 @@ def test_read_only_data_folder(read_only_home: tuple[Path, Path, dict[str, objec
                              text=True, timeout=120, **kwargs)  # type: ignore[call-overload]
     assert widgets.returncode == 0, widgets.stderr[-2000:]
     shown = json.loads(widgets.stdout.strip().splitlines()[-1])
-    assert shown["notice"].startswith("history is off: ") and shown["kind"] == "error"
-    assert str(home) in shown["notice"] and "not writable" in shown["notice"]
-    assert shown["problem"] == shown["notice"]
+    assert shown["history_off"].startswith("history is off: ")
+    assert str(home) in shown["history_off"] and "not writable" in shown["history_off"]
+    assert shown["problem"] == shown["history_off"]
     assert shown["gallery"] == 0 and shown["restored"] == ["ldtask_before"]
 
     gen = subprocess.run([sys.executable, "-m", "seedance_widgets", "generate", "--prompt",

@@ -33,7 +33,8 @@ def test_message_tables_agree() -> None:
 
 def test_state_typedefs_agree() -> None:
     for name in ("FormState", "PriceState", "GenerateState", "BudgetState", "NoticeState",
-                 "SourceOption", "CardInfo", "CardLive", "GalleryStatus", "Ref"):
+                 "SourceOption", "CardInfo", "CardLive", "GalleryStatus", "Ref", "AssetItem",
+                 "AssetsState", "RegisterState", "MediaState", "UploadState"):
         assert _js_typedef(name) == set(get_type_hints(getattr(protocol, name))), name
 
 

@@ -17,6 +17,16 @@
  * @typedef {{cap_usd: number|null, spent_usd: number}} BudgetState
  * @typedef {{text: string, kind: "info"|"warn"|"error"}} NoticeState
  * @typedef {{id: string, label: string, duration: number|null}} SourceOption
+ * @typedef {{asset_id: string, uri: string, name: string, asset_type: string,
+ *   thumb: string|null, created_ms: number|null}} AssetItem
+ * @typedef {{status: "idle"|"loading"|"ready"|"error", items: AssetItem[], has_more: boolean,
+ *   error: string, empty_hint: string}} AssetsState
+ * @typedef {{url: string, status: string, asset_id: string, message: string,
+ *   terminal: boolean}} RegisterState
+ * @typedef {{configured: boolean, where: string, help: string}} MediaState
+ * @typedef {{name: string, kind: "video"|"audio", size: number,
+ *   status: "pending"|"uploading"|"done"|"failed", sent: number, total: number, url: string,
+ *   message: string}} UploadState
  * @typedef {{id: string, model: string, operation: string, prompt: string,
  *   params: Record<string, any>, parent_id: string|null,
  *   parent_action: string|null, diff: string[], estimate_label: string,
@@ -42,6 +52,9 @@ export const TO_KERNEL = {
   cancel: ["id"], save: ["id"], need_video: ["id"], need_frame: ["id"],
   code: ["id"], action: ["action", "id"], star: ["id", "starred"],
   note: ["id", "note"], query: ["search", "status", "model", "starred"], more: [],
+  assets_refresh: [], assets_more: [], asset_insert: ["asset_id", "name", "field"],
+  register: ["key", "url", "name"], media_file: ["name", "mime", "field"],
+  media_upload: ["key"],
 };
 
 /** Message type -> the keys it carries, from the kernel to the page. */

@@ -286,7 +286,10 @@ def generate_state(*, form: Mapping[str, Any], errors: Mapping[str, str],
     elif errors:
         field, msg = next(iter(errors.items()))
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        reason = f"fix {field.replace('_', ' ')}: {msg}{more}"
+        name = field.replace("_", " ")
+        # Most rule messages already start with their field; naming it twice reads as a stutter.
+        head = msg if msg.lower().startswith((field.lower(), name.lower())) else f"{name}: {msg}"
+        reason = f"fix {head}{more}"
     elif cap_usd is not None and usd is None:
         reason = ("the price is unknown offline and a budget is set: no submit without a "
                   "price")

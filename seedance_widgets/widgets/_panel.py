@@ -19,8 +19,9 @@ from pydantic import ValidationError
 from .. import _errors
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
-from .._errors import BudgetExceededError, SeedanceError
+from .._errors import BudgetExceededError, SeedanceError, UsageError
 from .._inputs import money
+from .._media_host import AsyncMedia, MediaHost
 from .._pricing import PriceEstimate, estimate_price
 from .._request import MAX_IMAGE_BYTES, VideoRequest
 from .._task import Task
@@ -28,8 +29,10 @@ from . import _form as form_rules
 from ._base import WidgetBase, _default_action, child
 from ._card import CardModel
 from ._gallery import Gallery
+from ._materials import MaterialsDesk, PanelHooks
+from ._media_drops import MediaDrops
 from ._tracker import TaskTracker
-from ._uploads import UPLOAD, UploadRefused, decode_image
+from ._uploads import UPLOAD, UploadRefused, add_image
 
 log = logging.getLogger("seedance_widgets")
 # A task the server made but the history could not record: it exists (and may be charged),
@@ -44,8 +47,9 @@ class SeedancePanel(WidgetBase):
     Keyword arguments are request fields; inputs imply their operation
     (`image_url=` -> image-to-video) and one that does not fit raises, naming the field.
     Without a client it uses TOKENLAB_API_KEY / TOKENLAB_BASE_URL, or demo mode when no key
-    is set. `panel.request` is the current VideoRequest, `await panel.submit()` returns the
-    task, `panel.tasks` lists the panel's tasks and `panel.gallery` keeps every run.
+    is set. `media_host=` publishes dropped video and audio (default: the client's, from
+    SEEDANCE_MEDIA_HOST). `panel.request` is the current VideoRequest, `await panel.submit()`
+    returns the task, `panel.tasks` lists the panel's tasks and `panel.gallery` keeps every run.
     """
 
     _view = traitlets.Unicode("panel").tag(sync=True)
@@ -58,15 +62,21 @@ class SeedancePanel(WidgetBase):
     budget = traitlets.Dict().tag(sync=True)
     notice = traitlets.Dict().tag(sync=True)
     demo = traitlets.Unicode("").tag(sync=True)  # the demo badge's text; "" when live
+    # Why runs are not being kept, shown for the panel's whole life (notices come and go).
+    history_off = traitlets.Unicode("").tag(sync=True)
     sources = traitlets.List().tag(sync=True)
     restore_hint = traitlets.Unicode(RESTORE_HINT).tag(sync=True)
     current = traitlets.Any(None).tag(**child())
+    assets = traitlets.Dict().tag(sync=True)  # the assets drawer
+    registrations = traitlets.Dict().tag(sync=True)  # "Register as asset", by input
+    media = traitlets.Dict().tag(sync=True)  # the media host, or what to configure
+    uploads = traitlets.Dict().tag(sync=True)  # dropped video/audio files and their uploads
 
     def __init__(self, client: AsyncSeedanceClient | None = None, *,
                  gallery: Gallery | bool = True, budget_usd: float | None = None,
                  save_videos: bool = True, video_delivery: str = "url",
                  refresh_catalog: bool = True, history: Any = None,
-                 **request_fields: Any) -> None:
+                 media_host: MediaHost | None = None, **request_fields: Any) -> None:
         # Both raise before any widget exists: a bad field or a budget that is not a finite
         # amount >= 0 (NaN would switch the guard off).
         start = form_rules.form_from_fields(request_fields)
@@ -92,15 +102,22 @@ class SeedancePanel(WidgetBase):
                 self.gallery._on_action = self.apply_action
         _default_action.append(self.apply_action)
         self.demo = DEMO_NOTICE if self.client.demo else ""
+        hooks = PanelHooks(publish=lambda name, value: setattr(self, name, value),
+                           get_form=lambda: dict(self.form), say=self._say,
+                           set_form=lambda form: setattr(self, "form", form))
+        self._desk = MaterialsDesk(self.client, self._bridge, hooks)
+        self._drops = MediaDrops(AsyncMedia(media_host) if media_host is not None
+                                 else self.client.media, self._bridge, hooks)
+        self.assets, self.media = dict(self._desk.state), dict(self._drops.state)
+        self.observe(lambda _change: self._publish(), names="uploads")  # Generate's reason
         self.catalog = self._catalog_payload()
         fitted, notes = form_rules.fit_to_model(start, self.client.catalog)
         self.form = dict(fitted)
         self.observe(self._on_form, names="form")
         self._revalidate()
+        self.history_off = self.history.problem or ""  # e.g. "history is off: <why>"
         if notes:
             self._say("; ".join(notes), kind="warn")
-        elif self.history.problem:
-            self._say(self.history.problem, kind="error")  # e.g. "history is off: <why>"
         if refresh_catalog and self._bridge.on_loop_thread():
             self._bridge.spawn(self._refresh_catalog(), report=False)
 
@@ -134,6 +151,7 @@ class SeedancePanel(WidgetBase):
             new["prompt"] = form_rules.renumber_tags(str(new["prompt"]), refs_old, refs_new)
         if notes:
             self._say("; ".join(notes), kind="warn")
+        self._drops.prune(new)
         if new != self.form:
             self.form = new  # observed again; the second pass changes nothing and validates
             return
@@ -142,7 +160,7 @@ class SeedancePanel(WidgetBase):
     def _resolve(self, url: str) -> str:
         if url.startswith(UPLOAD):
             return self._uploads.get(url[len(UPLOAD):], url)
-        return url.strip()
+        return self._drops.stand_in(url.strip())  # a clip not uploaded yet: checks only
 
     def _source(self, task_id: str) -> TaskTracker | None:
         cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
@@ -174,9 +192,13 @@ class SeedancePanel(WidgetBase):
 
     def _publish(self) -> None:
         self.budget = {"cap_usd": self.budget_usd, "spent_usd": round(self.spent_usd, 4)}
-        self.generate = dict(form_rules.generate_state(
+        gen = dict(form_rules.generate_state(
             form=self.form, errors=self.errors, price=self._estimate, cap_usd=self.budget_usd,
             spent_usd=self.spent_usd, busy=self.busy))
+        waiting = self._drops.errors(self.form)  # clips not uploaded yet: no error, a reason
+        if gen["enabled"] and waiting:
+            gen.update(enabled=False, reason=next(iter(waiting.values())))
+        self.generate = gen
         self.sources = self._sources()
 
     def _sources(self) -> list[dict[str, Any]]:
@@ -198,6 +220,9 @@ class SeedancePanel(WidgetBase):
     @property
     def request(self) -> VideoRequest:
         """The form as a VideoRequest; raises pydantic.ValidationError when it is invalid."""
+        waiting = self._drops.errors(self.form)
+        if waiting:
+            raise UsageError("; ".join(waiting.values()))
         return VideoRequest.model_validate(form_rules.request_data(self.form, self._resolve),
                                            context={"catalog": self.client.catalog})
 
@@ -311,31 +336,17 @@ class SeedancePanel(WidgetBase):
                 return  # a double click joins the submit already in flight
             self.submit()
         elif kind == "upload":
-            self._upload(msg, buffers)
+            try:
+                self.form, note = add_image(self.form, msg, buffers, self._uploads)
+                self._say(note)
+            except UploadRefused as exc:
+                self._say(str(exc), kind="error")
+        elif kind in ("assets_refresh", "assets_more", "asset_insert", "register"):
+            self._desk.receive(kind, msg)
+        elif kind in ("media_file", "media_upload"):
+            self._drops.receive(kind, msg, buffers)
         else:
             super()._message(kind, msg, buffers)
-
-    def _upload(self, msg: dict[str, Any], buffers: list[Any]) -> None:
-        name = str(msg.get("name") or "image")
-        if not buffers:
-            self._say(f"{name}: the file arrived empty", kind="error")
-            return
-        try:
-            key, data_url = decode_image(name, str(msg.get("mime") or ""), bytes(buffers[0]))
-        except UploadRefused as exc:
-            self._say(str(exc), kind="error")
-            return
-        self._uploads[key] = data_url
-        url = UPLOAD + key
-        target = msg.get("field")
-        form = dict(self.form)
-        if target in ("image_url", "start_image", "end_image"):
-            form[target] = url
-        else:
-            form["references"] = [*form.get("references", []),
-                                  form_rules.make_ref("image", url, name)]
-        self.form = form
-        self._say(f"added {name} ({len(buffers[0]) / 1024:.0f} KB)")
 
     def apply_action(self, action: str, tracker: TaskTracker) -> None:
         """Card actions: extend, use the last frame as the start, re-run with edits."""

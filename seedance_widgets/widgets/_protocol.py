@@ -74,6 +74,58 @@ class SourceOption(TypedDict):
     duration: float | None
 
 
+class AssetItem(TypedDict):
+    """One ACTIVE material asset in the assets drawer."""
+
+    asset_id: str
+    uri: str
+    name: str
+    asset_type: str
+    thumb: str | None
+    created_ms: int | None
+
+
+class AssetsState(TypedDict):
+    """The assets drawer: `status` is idle, loading, ready or error."""
+
+    status: Literal["idle", "loading", "ready", "error"]
+    items: list[AssetItem]
+    has_more: bool
+    error: str
+    empty_hint: str
+
+
+class RegisterState(TypedDict):
+    """"Register as asset" on one reference (by its key) or image field (by its name)."""
+
+    url: str
+    status: str  # registering, PROCESSING, ACTIVE, FAILED, error, timeout
+    asset_id: str
+    message: str
+    terminal: bool
+
+
+class MediaState(TypedDict):
+    """Whether dropped video and audio can be uploaded, where to, and what to set if not."""
+
+    configured: bool
+    where: str
+    help: str
+
+
+class UploadState(TypedDict):
+    """A dropped video or audio file (`local://<key>` in the form) and its upload."""
+
+    name: str
+    kind: Literal["video", "audio"]
+    size: int
+    status: Literal["pending", "uploading", "done", "failed"]
+    sent: int
+    total: int
+    url: str
+    message: str
+
+
 class CardInfo(TypedDict):
     """What does not change while a task runs; sent once per card."""
 
@@ -141,6 +193,40 @@ class UploadMsg(TypedDict):
     name: str
     mime: str
     field: str
+
+
+class AssetsRefreshMsg(TypedDict):
+    """The drawer opened (or Refresh): list the first page again; `more` for the next."""
+
+    type: Literal["assets_refresh", "assets_more"]
+
+
+class AssetInsertMsg(TypedDict):
+    type: Literal["asset_insert"]
+    asset_id: str
+    name: str
+    field: str  # image_url, start_image, end_image or references
+
+
+class RegisterMsg(TypedDict):
+    type: Literal["register"]
+    key: str  # a reference's key, or an image field's name
+    url: str
+    name: str
+
+
+class MediaFileMsg(TypedDict):
+    """Sent with one buffer: a dropped video or audio file, kept in the kernel until uploaded."""
+
+    type: Literal["media_file"]
+    name: str
+    mime: str
+    field: str  # references or video_url
+
+
+class MediaUploadMsg(TypedDict):
+    type: Literal["media_upload"]
+    key: str
 
 
 class CardMsg(TypedDict):
@@ -213,6 +299,9 @@ TO_KERNEL: dict[str, tuple[str, ...]] = {
     "cancel": ("id",), "save": ("id",), "need_video": ("id",), "need_frame": ("id",),
     "code": ("id",), "action": ("action", "id"), "star": ("id", "starred"),
     "note": ("id", "note"), "query": ("search", "status", "model", "starred"), "more": (),
+    "assets_refresh": (), "assets_more": (), "asset_insert": ("asset_id", "name", "field"),
+    "register": ("key", "url", "name"), "media_file": ("name", "mime", "field"),
+    "media_upload": ("key",),
 }
 # ... and from the kernel to the page.
 TO_PAGE: dict[str, tuple[str, ...]] = {
@@ -220,7 +309,8 @@ TO_PAGE: dict[str, tuple[str, ...]] = {
     "code": ("id", "python", "curl", "json"), "focus": ("field",),
 }
 # Keys a message may leave out (older pages send a bare submit; an upload may name no field).
-OPTIONAL = {("submit", "n"), ("upload", "field")}
+OPTIONAL = {("submit", "n"), ("upload", "field"), ("register", "name"),
+            ("asset_insert", "name")}
 ACTIONS = ("extend", "use_last_frame", "rerun")
 CARD_STATE = {"info": CardInfo, "live": CardLive}
 

@@ -235,6 +235,32 @@ def test_double_click_makes_one_task(notebook: Any, emulator: Emulator) -> None:
     assert emulator.task_count() == 1 and creates(emulator) == 1
 
 
+def test_history_off_is_said_for_the_panels_whole_life(notebook: Any,
+                                                       emulator: Emulator) -> None:
+    """#9: a data folder that cannot hold the history: the panel builds, says so in a line that
+    stays after later notices, and still generates."""
+    setup = (
+        "open('not-a-folder', 'w').close()  # the history would have to live inside a file\n"
+        "from seedance_widgets import AsyncSeedanceClient, History, SeedancePanel\n"
+        f"client = AsyncSeedanceClient({emulator.api_key!r}, {emulator.base_url!r}, "
+        "history=History('not-a-folder/history.sqlite3'))\n"
+        "panel = SeedancePanel(client, prompt='a lighthouse at dusk', duration=4)\n"
+        "panel")
+    nb = notebook([setup, "panel.gallery"])
+    nb.run_all()
+    nb.wait_cell_done(1, timeout=90)
+    off = nb.widget(0, "[data-testid=history-off]").first
+    off.wait_for(state="visible", timeout=30_000)
+    said = off.inner_text()
+    assert said.startswith("history is off: ") and "not-a-folder" in said
+    finish_one(nb)
+    notice = nb.widget(0, "[data-testid=notice]").first
+    wait_for(lambda: "Submitted" in notice.inner_text(), 15, "the submit notice")
+    assert off.is_visible() and off.inner_text() == said
+    assert emulator.task_count() == 1
+    nb.screenshot("history-off")
+
+
 def test_over_budget_is_refused_before_the_click(notebook: Any, emulator: Emulator) -> None:
     """Why: "the budget is checked only after the click"."""
     nb = open_panel(notebook, emulator, model="seedance-2.0", prompt="expensive",

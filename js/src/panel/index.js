@@ -4,7 +4,7 @@
  * validation, pricing, budgets and submission; this view edits the `form` trait, renders what
  * the kernel says, and sends `submit` / `upload`. Sections: fields, inputs, references, footer.
  */
-import { h, setText, show } from "../dom.js";
+import { h, setText, show, safeSrc } from "../dom.js";
 import { createCard } from "../card.js";
 import { createMedia, createCodeCache } from "../media.js";
 import { onMessages, childModel } from "../protocol.js";
@@ -14,6 +14,8 @@ import { createInputs, INPUT_KEYS } from "./inputs.js";
 import { createReferences } from "./references.js";
 import { createFooter } from "./footer.js";
 import { createWatchdog } from "./kernel.js";
+import { createMaterials } from "./materials.js";
+import { createDrawer } from "./drawer.js";
 
 /**
  * @param {{model: any, el: HTMLElement, host: any, life: import("../dom.js").Life}} ctx
@@ -40,7 +42,14 @@ export function renderPanel({ model, el, host, life }) {
    * @param {string} [name]
    */
   const previewOf = (url, name) => {
-    if (!url.startsWith("upload://")) return "";
+    if (url.startsWith("asset://")) {
+      // An asset's picture: from the drawer, or the URL this panel registered it from.
+      const items = /** @type {import("../protocol.js").AssetItem[]} */ ((model.get("assets") || {}).items || []);
+      const regs = /** @type {import("../protocol.js").RegisterState[]} */ (Object.values(model.get("registrations") || {}));
+      const reg = regs.find((r) => !!r.asset_id && `asset://${r.asset_id}` === url);
+      return (items.find((a) => a.uri === url) || { thumb: "" }).thumb || safeSrc(reg ? reg.url : "");
+    }
+    if (!url.startsWith("upload://") && !url.startsWith("local://")) return "";
     if (!byUpload.has(url) && name && byName.has(name)) {
       byUpload.set(url, /** @type {string} */ (byName.get(name)));
       byName.delete(name);
@@ -49,12 +58,15 @@ export function renderPanel({ model, el, host, life }) {
   };
 
   const fields = createFields({ model, fs, onSubmitKey: submit, modelInfo });
-  const inputs = createInputs({ fs, upload, previewOf });
-  const refs = createReferences({ fs, upload, previewOf, insertTag, limits: () => modelInfo().references || {} });
+  const extras = createMaterials({ model, fs });
+  const drawer = createDrawer({ model, fs });
+  const inputs = createInputs({ fs, upload, dropMedia, previewOf, extras });
+  const refs = createReferences({ fs, upload, dropMedia, previewOf, insertTag, extras, limits: () => modelInfo().references || {} });
   const footer = createFooter({ onGenerate: submit, restoreHint: () => model.get("restore_hint") || "" });
   const watchdog = createWatchdog(model, { onLost: release, onBack: syncStatus, onBusy: footer.showBusy });
   const general = h("div", { class: "sw-err", role: "alert", testid: "error" });
   const badge = h("span", { class: "sw-badge", testid: "demo-badge", hidden: true }, "Demo");
+  const historyOff = h("div", { class: "sw-notice sw-notice-warn", role: "status", testid: "history-off", hidden: true });
   const card = createCard({ send: (msg) => model.send(msg), media, code, rootTestid: "panel-card" });
   const placeholder = h("div", { class: "sw-result-empty" }, h("div", null, "Your video appears here"),
     h("div", { class: "sw-muted sw-small" }, "Generate runs the form on the left; every run also lands in the gallery."));
@@ -63,7 +75,10 @@ export function renderPanel({ model, el, host, life }) {
   /** @type {Record<string, import("./ui.js").Control>} */
   const c = { ...fields.controls, ...inputs.controls, references: refs.control };
   const root = h("div", { class: "sw-root sw-panel" },
-    h("header", { class: "sw-panel-head" }, h("strong", { class: "sw-brand" }, "Seedance 2.0"), badge),
+    h("header", { class: "sw-panel-head" }, h("strong", { class: "sw-brand" }, "Seedance 2.0"), badge,
+      h("span", { class: "sw-grow" }), drawer.toggle),
+    historyOff,
+    drawer.el,
     h("div", { class: "sw-panel-body" },
       h("section", { class: "sw-form", "aria-label": "Request" },
         h("div", { class: "sw-row" }, c.model.wrap, c.operation.wrap),
@@ -106,6 +121,8 @@ export function renderPanel({ model, el, host, life }) {
     inputs.sync(shown, model.get("sources") || []);
     show(c.references.wrap, shown.has("references"));
     refs.sync();
+    extras.sync();
+    drawer.sync();
     syncErrors();
   }
 
@@ -137,6 +154,9 @@ export function renderPanel({ model, el, host, life }) {
     const demo = model.get("demo") || "";
     show(badge, !!demo);
     badge.title = demo;
+    const off = model.get("history_off") || "";
+    setText(historyOff, off);
+    show(historyOff, !!off);
   }
 
   let currentSeq = 0;
@@ -186,6 +206,25 @@ export function renderPanel({ model, el, host, life }) {
     model.send({ type: "upload", name: file.name, mime: file.type, field: target }, undefined, [buf]);
   }
 
+  /**
+   * A dropped video or audio file: to the kernel, which keeps it until Upload publishes it on
+   * the media host; without a host, say exactly what to configure.
+   * @param {File} file
+   * @param {string} target references or video_url
+   */
+  async function dropMedia(file, target) {
+    const note = (/** @type {string} */ t) => (target === "references" ? refs.note(t) : inputs.note(target, t));
+    const m = /** @type {import("../protocol.js").MediaState} */ (model.get("media") || {});
+    if (!m.configured) return note(m.help || "No media host is configured for video and audio files.");
+    note("");
+    const old = byName.get(file.name);
+    if (old) URL.revokeObjectURL(old);
+    byName.set(file.name, URL.createObjectURL(file)); // a local preview until it is uploaded
+    fs.flush();
+    const buf = await file.arrayBuffer();
+    model.send({ type: "media_file", name: file.name, mime: file.type, field: target }, undefined, [buf]);
+  }
+
   function submit() {
     fs.state.attempted = true; // pressing Generate shows every field's error
     syncErrors();
@@ -214,7 +253,12 @@ export function renderPanel({ model, el, host, life }) {
   life.on(model, "change:catalog", syncForm);
   life.on(model, "change:sources", syncForm);
   life.on(model, "change:errors", syncErrors);
-  for (const k of ["price", "budget", "generate", "demo"]) life.on(model, `change:${k}`, syncStatus);
+  for (const k of ["registrations", "uploads"]) life.on(model, `change:${k}`, () => extras.sync());
+  life.on(model, "change:assets", () => {
+    drawer.sync();
+    refs.sync();
+  });
+  for (const k of ["price", "budget", "generate", "demo", "history_off"]) life.on(model, `change:${k}`, syncStatus);
   life.on(model, "change:busy", () => {
     if (model.get("busy")) lock.sawBusy = true;
     else if (lock.sawBusy) release();

@@ -18,9 +18,10 @@ export const INPUT_KEYS = ["image_url", "start_image", "end_image", "video_url",
 
 /**
  * @param {{fs: import("./state.js").FormState, upload: (file: File, target: string) => void,
- *   previewOf: (url: string) => string}} ctx
+ *   dropMedia: (file: File, target: string) => void, previewOf: (url: string) => string,
+ *   extras: import("./materials.js").Materials}} ctx
  */
-export function createInputs({ fs, upload, previewOf }) {
+export function createInputs({ fs, upload, dropMedia, previewOf, extras }) {
   /** @type {Record<string, import("./ui.js").Control>} */
   const c = {};
   /** @type {Record<string, HTMLImageElement>} */
@@ -33,13 +34,17 @@ export function createInputs({ fs, upload, previewOf }) {
     c[key] = field(label, input, "sw-wide");
     previews[key] = h("img", { class: "sw-thumb", alt: "", hidden: true });
     c[key].wrap.insertBefore(previews[key], c[key].errs);
+    c[key].wrap.insertBefore(extras.slot(key), c[key].errs);
     makeDropTarget(input, (urls) => fs.edit(key, urls[0]), (file) => upload(file, key));
   }
+  // asset:// ids stand only for images (the contract), so this takes a public URL or a file.
   const video = h("input", {
-    type: "text", testid: "video-url", spellcheck: "false", placeholder: "https://… or asset://…",
+    type: "text", testid: "video-url", spellcheck: "false", placeholder: "https://… (a public video URL) or drop a video file",
     oninput: () => fs.edit("video_url", video.value.trim(), true),
   });
   c.video_url = field("Video URL", video, "sw-wide");
+  c.video_url.wrap.insertBefore(extras.slot("video_url"), c.video_url.errs);
+  makeDropTarget(video, (urls) => fs.edit("video_url", urls[0]), (file) => dropMedia(file, "video_url"));
 
   const picker = h("select", {
     testid: "task-id", "aria-label": "Task to extend",

@@ -1,25 +1,26 @@
 // @ts-check
 /**
  * The reference drop zone of reference-to-video: images (dropped files go to the kernel,
- * which decodes them), links to images, videos and audio, each with its `@image1`-style tag.
- * Reordering or removing one sends the new list; the kernel renumbers the tags in the prompt
- * so each still names the same reference.
+ * which decodes them), video and audio files (kept by the kernel until Upload publishes them
+ * on the media host), links to images, videos and audio, each with its `@image1`-style tag.
+ * `asset://` ids stand only for images (the contract). Reordering or removing one sends the
+ * new list; the kernel renumbers the tags in the prompt so each still names the same one.
  */
 import { h, fill, setText, safeSrc } from "../dom.js";
 import { makeDropTarget, guessKind, nameOf, newKey } from "./drop.js";
 
 const KINDS = ["image", "video", "audio"];
-const NO_FILES = "Video and audio need a URL or an asset:// material id (files are not uploaded)";
 
 /**
  * @param {{fs: import("./state.js").FormState, upload: (file: File, target: string) => void,
+ *   dropMedia: (file: File, target: string) => void,
  *   previewOf: (url: string, name?: string) => string, insertTag: (tag: string) => void,
- *   limits: () => Record<string, number>}} ctx
+ *   limits: () => Record<string, number>, extras: import("./materials.js").Materials}} ctx
  */
-export function createReferences({ fs, upload, previewOf, insertTag, limits }) {
+export function createReferences({ fs, upload, dropMedia, previewOf, insertTag, limits, extras }) {
   let key = "";
   const urlInput = h("input", {
-    type: "text", testid: "reference-url-input", spellcheck: "false", placeholder: "Paste an image, video or audio URL, or asset://…",
+    type: "text", testid: "reference-url-input", spellcheck: "false", placeholder: "Image, video or audio URL, or an image's asset://…",
     onkeydown: (/** @type {KeyboardEvent} */ e) => {
       if (e.key === "Enter") {
         e.preventDefault();
@@ -31,15 +32,15 @@ export function createReferences({ fs, upload, previewOf, insertTag, limits }) {
   const counts = h("div", { class: "sw-muted sw-small" });
   const list = h("ol", { class: "sw-refs" });
   const pick = h("input", {
-    type: "file", accept: "image/*", multiple: true, hidden: true,
+    type: "file", accept: "image/*,video/*,audio/*", multiple: true, hidden: true, testid: "reference-file-input",
     onchange: () => {
       for (const f of Array.from(pick.files || [])) takeFile(f);
       pick.value = "";
     },
   });
   const zone = h("div", { class: "sw-zone", testid: "drop-zone", tabindex: 0 },
-    h("div", { class: "sw-zone-hint" }, "Drop images or links here, or ",
-      h("button", { type: "button", class: "sw-link", onclick: () => pick.click() }, "browse images"), pick),
+    h("div", { class: "sw-zone-hint" }, "Drop images, video or audio files, or links here, or ",
+      h("button", { type: "button", class: "sw-link", onclick: () => pick.click() }, "browse files"), pick),
     h("div", { class: "sw-row sw-nowrap" }, urlInput, h("button", { type: "button", class: "sw-btn", onclick: addTyped }, "Add")),
     msg, counts, list);
   makeDropTarget(zone, addUrls, takeFile);
@@ -73,7 +74,7 @@ export function createReferences({ fs, upload, previewOf, insertTag, limits }) {
   /** @param {File} file */
   function takeFile(file) {
     setText(msg, "");
-    if (/^(video|audio)\//.test(file.type)) setText(msg, NO_FILES);
+    if (/^(video|audio)\//.test(file.type)) dropMedia(file, "references");
     else if (!file.type.startsWith("image/")) setText(msg, `${file.name}: not an image`);
     else upload(file, "references");
   }
@@ -105,7 +106,8 @@ export function createReferences({ fs, upload, previewOf, insertTag, limits }) {
       h("div", { class: "sw-ref-body" },
         h("div", { class: "sw-ref-name", title: r.url }, r.name || r.url),
         h("div", { class: "sw-row" }, kind,
-          h("button", { type: "button", class: "sw-btn sw-tag", testid: "reference-insert-tag", title: "Insert this tag into the prompt", onclick: () => insertTag(tag) }, tag))),
+          h("button", { type: "button", class: "sw-btn sw-tag", testid: "reference-insert-tag", title: "Insert this tag into the prompt", onclick: () => insertTag(tag) }, tag)),
+        extras.slot(r.key)),
       h("button", { type: "button", class: "sw-icon", testid: "reference-up", "aria-label": "Move up", title: "Move up", disabled: i === 0,
         onclick: () => setRefs(all.map((x, j) => (j === i - 1 ? all[i] : j === i ? all[i - 1] : x))) }, "↑"),
       h("button", { type: "button", class: "sw-icon", testid: "reference-remove", "aria-label": "Remove", title: "Remove",
