@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from ..media import GREEN, mp4
 from .harness import ARTIFACTS_DIR, free_port, server_env
 from .steps import DROP_PNG, GEN, STATUS, assert_video_plays, luminance, wait_for
 
@@ -38,11 +39,12 @@ APP = textwrap.dedent('''
     @app.cell
     def _():
         import marimo as mo
-        from seedance_widgets import SeedancePanel, TaskWidget, VideoRequest
+        from seedance_widgets import FsspecMediaHost, SeedancePanel, TaskWidget, VideoRequest
 
         # videos reach the page as bytes from the kernel: custom messages with buffers
         panel = SeedancePanel(prompt="a red fox running through fresh snow",
-                              video_delivery="kernel")
+                              video_delivery="kernel",
+                              media_host=FsspecMediaHost("MEDIA_DIR", "http://127.0.0.1:9/m"))
         panel
         return TaskWidget, VideoRequest, mo, panel
 
@@ -104,7 +106,7 @@ def marimo_app(tmp_path: Path) -> Iterator[MarimoApp]:
                MARIMO_SKIP_UPDATE_CHECK="1")
     root = tmp_path / "root"
     root.mkdir()
-    (root / "app.py").write_text(APP)
+    (root / "app.py").write_text(APP.replace("MEDIA_DIR", str(tmp_path / "published")))
     port = free_port()
     log = tmp_path / "marimo.log"
     with log.open("wb") as out:
@@ -147,7 +149,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             child.kill()
 
 
-def test_panel_gallery_and_task_widget_in_marimo(marimo_app: MarimoApp, browser: Any) -> None:
+def test_panel_gallery_and_task_widget_in_marimo(marimo_app: MarimoApp, browser: Any,
+                                                  tmp_path: Path) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -155,7 +158,7 @@ def test_panel_gallery_and_task_widget_in_marimo(marimo_app: MarimoApp, browser:
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
     page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
     try:
-        _scenario(page, marimo_app)
+        _scenario(page, marimo_app, tmp_path / "take 1.mp4")
     except BaseException:
         print(f"[marimo] page errors: {errors}\n[marimo] server log:\n{marimo_app.log_tail()}")
         raise
@@ -168,7 +171,7 @@ def test_panel_gallery_and_task_widget_in_marimo(marimo_app: MarimoApp, browser:
     assert not errors, errors
 
 
-def _scenario(page: Any, app: MarimoApp) -> None:
+def _scenario(page: Any, app: MarimoApp, clip: Path) -> None:
     page.goto(app.url)
     # The panel renders inside marimo's shadow root, styled, with its price and demo badge.
     price = page.locator("[data-testid=price]").first
@@ -220,15 +223,22 @@ def _scenario(page: Any, app: MarimoApp) -> None:
     origin = gallery.first.locator("[data-testid=card-details]").text_content() or ""
     assert f"Re-run of {first_id}" in origin and app.emulator_tasks() == before + 2
 
-    # Dropped files reach the kernel (buffers from the page to Python) and are decoded there.
-    page.locator("[data-testid=operation]").first.select_option("image-to-video")
-    image = page.locator("[data-testid=image-url]").first
-    image.wait_for(state="visible", timeout=15_000)
-    image.evaluate(DROP_PNG, False)
-    wait_for(lambda: image.input_value().startswith("upload://"), 15, "the dropped image")
-    assert "added red.png" in notice.inner_text()
-    image.evaluate(DROP_PNG, True)
+    # Dropped files reach the kernel (buffers from the page to Python): an image is decoded
+    # there (a fake one refused), a video clip is kept for the media host's Upload.
+    page.locator("[data-testid=operation]").first.select_option("reference-to-video")
+    zone = page.locator("[data-testid=drop-zone]").first
+    zone.wait_for(state="visible", timeout=15_000)
+    zone.evaluate(DROP_PNG, False)
+    refs = page.locator("[data-testid=reference-item]")
+    wait_for(lambda: refs.count() == 1 and "added red.png" in notice.inner_text(), 15, "image")
+    zone.evaluate(DROP_PNG, True)
     wait_for(lambda: "zeros.png is not a readable PNG" in notice.inner_text(), 15, "refusal")
+    clip.write_bytes(mp4(GREEN, 2))
+    page.locator("[data-testid=reference-file-input]").first.set_input_files(str(clip))
+    status = refs.locator("[data-testid=upload-status]")
+    wait_for(lambda: refs.count() == 2 and "not uploaded yet" in (
+        status.first.text_content() or ""), 15, "the clip kept in the kernel")
+    assert not any((app.home.parent / "published").glob("**/*.mp4"))  # nothing published
 
     # Running the TaskWidget's cell again (marimo closes the models that cell made): the new
     # view gets a live card of the same task, not the closed one.
