@@ -7,6 +7,7 @@ closed card, asset or panel must then be treated as gone, not handed to the next
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from seedance_widgets import AsyncSeedanceClient, History, SeedancePanel, TaskWidget, VideoRequest
 from seedance_widgets.emulator import Emulator, Timings
-from seedance_widgets.widgets import _assets
+from seedance_widgets.widgets import _assets, _base, _session
 
 
 @pytest.fixture
@@ -85,3 +86,35 @@ def test_the_bundle_is_inlined_only_inside_marimo(monkeypatch: pytest.MonkeyPatc
     assert len(_assets.widget_esm()) < 4000  # the loader, not the 35 KB bundle
     monkeypatch.setattr(_assets, "inline_bundle", lambda: True)
     assert _assets.shared_asset() is None  # marimo: each widget carries the bundle itself
+
+
+async def test_marimo_run_sessions_share_no_models_and_no_panel(
+        client: AsyncSeedanceClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`marimo run` serves each viewer from a thread of one process: a session per thread."""
+    monkeypatch.setattr(_session, "in_marimo", lambda: True)
+    found: dict[str, _session.Session] = {}
+
+    def note() -> None:
+        found[threading.current_thread().name] = _session.session()
+
+    threads = [threading.Thread(target=note, name=f"viewer{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+        t.join()
+    assert found["viewer0"] is not found["viewer1"]
+    assert _session.session() is _session.session()  # stable within one thread
+
+    task = await client.create(VideoRequest(model="seedance-2.0-fast", prompt="an owl",
+                                            duration=4))
+    a, b = _session.Session(), _session.Session()
+    monkeypatch.setattr(_base, "session", lambda: a)
+    panel_a = SeedancePanel(client, refresh_catalog=False, gallery=False)
+    seen_a = TaskWidget(task, client=client)
+    monkeypatch.setattr(_base, "session", lambda: b)
+    seen_b = TaskWidget(task, client=client)
+    assert seen_b.card is not seen_a.card  # viewer b's page never got viewer a's model
+    seen_b._dispatch({"type": "action", "action": "rerun", "id": task.id}, [])
+    assert panel_a.form["prompt"] == ""  # viewer b's click never fills viewer a's panel
+    assert "no SeedancePanel" in seen_b.tracker.note
+    for w in (seen_a, seen_b, panel_a):
+        w.close()

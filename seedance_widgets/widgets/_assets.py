@@ -16,12 +16,13 @@ a module once per content hash, and there is no asset.
 from __future__ import annotations
 
 import hashlib
-import sys
 from functools import cache
 from pathlib import Path
 
 import ipywidgets
 import traitlets
+
+from ._session import Session, alive, in_marimo, session
 
 STATIC = Path(__file__).parent.parent / "static"
 _MISSING = ("export default { render({ el }) { el.textContent = 'seedance_widgets: the front-end "
@@ -35,21 +36,10 @@ def _read(name: str) -> str:
     return path.read_text() if path.exists() else (_MISSING if name.endswith(".js") else "")
 
 
+@cache
 def inline_bundle() -> bool:
-    """True inside a marimo notebook or app (not merely when marimo was imported)."""
-    if "marimo" not in sys.modules:
-        return False
-    try:
-        return bool(sys.modules["marimo"].running_in_notebook())
-    except Exception:  # an older or partial marimo: carrying the bundle works everywhere
-        return True
-
-
-def alive(model: ipywidgets.Widget | None) -> bool:
-    """Whether the front end still has this model: closed by us (comm None) or by the front end
-    (marimo closes the models a cell made when the cell runs again) means gone."""
-    comm = getattr(model, "comm", None)
-    return comm is not None and not getattr(comm, "_closed", False)
+    """Whether widgets carry the bundle (marimo): decided once, as `_esm` is."""
+    return in_marimo()
 
 
 def widget_esm() -> str:
@@ -69,28 +59,22 @@ class BundleAsset(ipywidgets.Widget):
     sha = traitlets.Unicode("").tag(sync=True)
 
 
-_asset: BundleAsset | None = None
-
-
-def shared_asset() -> BundleAsset | None:
-    """The kernel's bundle model, or None where each widget carries the bundle (marimo)."""
-    global _asset
+def shared_asset(scope: Session | None = None) -> BundleAsset | None:
+    """The session's bundle model, or None where each widget carries the bundle (marimo)."""
     if inline_bundle():
         return None
-    if not alive(_asset):  # closed, e.g. by Widget.close_all()
+    scope = scope or session()
+    if not alive(scope.asset):  # closed, e.g. by Widget.close_all()
         esm, css = _read("widget.js"), _read("widget.css")
         sha = hashlib.sha256((esm + css).encode()).hexdigest()[:16]
-        _asset = BundleAsset(esm=esm, css=css, sha=sha)
-    return _asset
+        scope.asset = BundleAsset(esm=esm, css=css, sha=sha)
+    return scope.asset
 
 
-_layout: ipywidgets.Layout | None = None
-
-
-def shared_layout() -> ipywidgets.Layout:
+def shared_layout(scope: Session | None = None) -> ipywidgets.Layout:
     """One default Layout model for all our widgets: each DOMWidget would otherwise save its
     own (about 1 KB of nulls) into a notebook. Pass `layout=` to style one widget alone."""
-    global _layout
-    if not alive(_layout):
-        _layout = ipywidgets.Layout()
-    return _layout
+    scope = scope or session()
+    if not alive(scope.layout):
+        scope.layout = ipywidgets.Layout()
+    return scope.layout

@@ -4,8 +4,9 @@ The app is what a marimo user writes: a panel in demo mode (the kernel's own emu
 gallery, and a task started from code shown by a TaskWidget. What a marimo front end does
 differently is what this checks: views live in shadow roots, cards are child models found
 through `host.getModel`, messages from the page arrive as separate HTTP requests (with their
-binary buffers as base64), the kernel answers nothing while a cell runs, and running a cell
-again closes every model it made (the button below re-runs the TaskWidget's cell).
+binary buffers as base64), the kernel answers nothing while a cell runs, running a cell
+again closes every model it made (the button below re-runs the TaskWidget's cell), and
+`marimo run` serves a second viewer from another kernel thread of the same process.
 """
 
 from __future__ import annotations
@@ -39,14 +40,15 @@ APP = textwrap.dedent('''
     @app.cell
     def _():
         import marimo as mo
-        from seedance_widgets import FsspecMediaHost, SeedancePanel, TaskWidget, VideoRequest
+        from seedance_widgets import (FsspecMediaHost, Gallery, SeedancePanel, TaskWidget,
+                                      VideoRequest)
 
         # videos reach the page as bytes from the kernel: custom messages with buffers
         panel = SeedancePanel(prompt="a red fox running through fresh snow",
                               video_delivery="kernel",
                               media_host=FsspecMediaHost("MEDIA_DIR", "http://127.0.0.1:9/m"))
         panel
-        return TaskWidget, VideoRequest, mo, panel
+        return Gallery, TaskWidget, VideoRequest, mo, panel
 
 
     @app.cell
@@ -68,6 +70,12 @@ APP = textwrap.dedent('''
     def _(TaskWidget, again, panel, started):
         again.value  # a click runs this cell again, and marimo closes the models it made
         TaskWidget(started, client=panel.client)
+        return
+
+
+    @app.cell
+    def _(Gallery, panel):
+        Gallery.from_history(panel.client, title="History")  # every viewer's runs
         return
 
 
@@ -151,29 +159,44 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def test_panel_gallery_and_task_widget_in_marimo(marimo_app: MarimoApp, browser: Any,
                                                   tmp_path: Path) -> None:
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
+        page.goto(marimo_app.url)
+        return page
+
+    page = open_page()
     try:
-        _scenario(page, marimo_app, tmp_path / "take 1.mp4")
+        started = _panel_and_task_widget(page, marimo_app)
+        _generate_and_rerun(page, marimo_app)
+        _drops(page, marimo_app, tmp_path / "take 1.mp4")
+        _cell_runs_again(page)
+        _second_viewer(page, open_page(), started)
+        _dark_theme(page)
     except BaseException:
         print(f"[marimo] page errors: {errors}\n[marimo] server log:\n{marimo_app.log_tail()}")
         raise
     finally:
         ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(Exception):
-            page.set_viewport_size({"width": 1280, "height": 2600})
+            page.set_viewport_size({"width": 1280, "height": 2600})  # marimo scrolls a box
             page.screenshot(path=str(ARTIFACTS_DIR / "marimo-final.png"))
-        context.close()
+        for context in contexts:
+            context.close()
     assert not errors, errors
+    assert marimo_app.emulator_tasks() == 4  # two TaskWidget tasks, Generate, its re-run
 
 
-def _scenario(page: Any, app: MarimoApp, clip: Path) -> None:
-    page.goto(app.url)
-    # The panel renders inside marimo's shadow root, styled, with its price and demo badge.
+def _panel_and_task_widget(page: Any, app: MarimoApp) -> str:
+    """The panel renders inside marimo's shadow root, styled, with its price and demo badge;
+    the task started from code completes and plays (URL delivery). Returns its id."""
     price = page.locator("[data-testid=price]").first
     price.wait_for(state="visible", timeout=60_000)
     wait_for(lambda: "$" in price.inner_text(), 20, "the price")
@@ -190,30 +213,32 @@ def _scenario(page: Any, app: MarimoApp, clip: Path) -> None:
     wait_for(lambda: not busy.is_visible(), 20, "the kernel's answer after the slow cell")
     assert not lost.is_visible()
 
-    # The task started from code: a TaskWidget card that completes and plays (URL delivery).
     task_card = page.locator("[data-testid=task-card]")
     wait_for(lambda: _status(task_card) == "completed", 30, "the TaskWidget's task completed")
     assert_video_plays(task_card.first.locator("[data-testid=video]"))
-    before = app.emulator_tasks()
-    assert before == 1
+    assert app.emulator_tasks() == 1
+    return (task_card.first.locator("[data-testid=card-id]").text_content() or "").strip()
 
-    # Generate: exactly one task on the emulator; the panel card and the gallery card play the
-    # video sent by the kernel (buffers from Python to the page).
+
+def _generate_and_rerun(page: Any, app: MarimoApp) -> None:
+    """Generate makes exactly one task; the panel's and the gallery's cards play the video sent
+    by the kernel (buffers from Python to the page); Re-run from the gallery card loads the
+    form and the next Generate makes the re-run."""
+    gen = page.locator(GEN).first
     wait_for(lambda: gen.get_attribute("aria-disabled") == "false", 20, "Generate enabled")
     gen.click()
-    wait_for(lambda: app.emulator_tasks() == before + 1, 15, "one task created")
+    wait_for(lambda: app.emulator_tasks() == 2, 15, "one task created")
     panel_card = page.locator("[data-testid=panel-card]")
     wait_for(lambda: _status(panel_card) == "completed", 30, "the panel's card completed")
     assert_video_plays(panel_card.first.locator("[data-testid=video]"))
     assert panel_card.first.locator("video").evaluate("v => v.currentSrc").startswith("blob:")
-    gallery = page.locator("[data-testid=gallery-card]")
+    gallery = _gallery(page, "Seedance runs")
     wait_for(lambda: gallery.count() == 1 and _status(gallery) == "completed", 20, "gallery")
     assert_video_plays(gallery.first.locator("[data-testid=video]"))
     first_id = (gallery.first.locator("[data-testid=card-id]").text_content() or "").strip()
-    assert first_id.startswith("ldtask_") and app.emulator_tasks() == before + 1
+    assert first_id.startswith("ldtask_") and app.emulator_tasks() == 2
     page.screenshot(path=str(ARTIFACTS_DIR / "marimo-generated.png"))
 
-    # A card action: Re-run from the gallery loads the form; Generate makes the re-run.
     gallery.first.locator("[data-testid=rerun]").click()
     notice = page.locator("[data-testid=notice]").first
     wait_for(lambda: f"rerun of {first_id}" in notice.inner_text(), 15, "the re-run loaded")
@@ -221,10 +246,13 @@ def _scenario(page: Any, app: MarimoApp, clip: Path) -> None:
     gen.click()
     wait_for(lambda: gallery.count() == 2 and _status(gallery) == "completed", 30, "the re-run")
     origin = gallery.first.locator("[data-testid=card-details]").text_content() or ""
-    assert f"Re-run of {first_id}" in origin and app.emulator_tasks() == before + 2
+    assert f"Re-run of {first_id}" in origin and app.emulator_tasks() == 3
 
-    # Dropped files reach the kernel (buffers from the page to Python): an image is decoded
-    # there (a fake one refused), a video clip is kept for the media host's Upload.
+
+def _drops(page: Any, app: MarimoApp, clip: Path) -> None:
+    """Dropped files reach the kernel (buffers from the page to Python): an image is decoded
+    there (a fake one refused), a video clip is kept for the media host's Upload."""
+    notice = page.locator("[data-testid=notice]").first
     page.locator("[data-testid=operation]").first.select_option("reference-to-video")
     zone = page.locator("[data-testid=drop-zone]").first
     zone.wait_for(state="visible", timeout=15_000)
@@ -240,26 +268,51 @@ def _scenario(page: Any, app: MarimoApp, clip: Path) -> None:
         status.first.text_content() or ""), 15, "the clip kept in the kernel")
     assert not any((app.home.parent / "published").glob("**/*.mp4"))  # nothing published
 
-    # Running the TaskWidget's cell again (marimo closes the models that cell made): the new
-    # view gets a live card of the same task, not the closed one.
+
+def _cell_runs_again(page: Any) -> None:
+    """Running the TaskWidget's cell again (marimo closes the models that cell made): the new
+    view gets a live card of the same task, not the closed one."""
+    task_card = page.locator("[data-testid=task-card]")
     old = task_card.first.element_handle()
     page.get_by_role("button", name="Show the task again").click()
     wait_for(lambda: not old.evaluate("e => e.isConnected"), 15, "the cell run again")
     wait_for(lambda: task_card.count() == 1 and _status(task_card) == "completed", 20,
              "the re-shown TaskWidget's card")
     assert_video_plays(task_card.first.locator("[data-testid=video]"))
-    assert not lost.is_visible() and app.emulator_tasks() == before + 2
 
-    # marimo's dark theme (its `dark` class sets the page's color-scheme): the widgets follow.
+
+def _second_viewer(page: Any, other: Any, started: str) -> None:
+    """A second viewer gets a kernel thread of the same process: its history shows every run
+    with card models of its own, and a Re-run in one viewer fills only that viewer's panel."""
+    history = _gallery(other, "History")
+    wait_for(lambda: history.count() == 4, 20, "the second viewer's history of 4 runs")
+    wait_for(lambda: sum(_status(history.nth(k)) == "completed" for k in range(4)) >= 3, 20,
+             "the earlier runs shown completed")
+    page.locator("[data-testid=task-card] [data-testid=rerun]").first.click()
+    notice = page.locator("[data-testid=notice]").first
+    wait_for(lambda: f"rerun of {started}" in notice.inner_text(), 15, "the viewer's own panel")
+    other_notice = other.locator("[data-testid=notice]").first
+    assert started not in (other_notice.text_content() or "")
+
+
+def _dark_theme(page: Any) -> None:
+    """marimo's dark theme (its `dark` class sets the page's color-scheme): the widgets follow."""
     brand = page.locator(".sw-brand").first
     assert luminance(brand.evaluate("e => getComputedStyle(e).color")) < 0.2
     page.evaluate("document.body.classList.add('dark')")
     wait_for(lambda: luminance(brand.evaluate("e => getComputedStyle(e).color")) > 0.5, 10,
              "light text in the dark theme")
-    card_bg = gallery.first.evaluate("e => getComputedStyle(e).backgroundColor")
+    card_bg = _gallery(page, "Seedance runs").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor")
     assert luminance(card_bg) < 0.05, card_bg
     page.set_viewport_size({"width": 1280, "height": 2600})  # marimo scrolls an inner box
     page.screenshot(path=str(ARTIFACTS_DIR / "marimo-dark.png"))
+
+
+def _gallery(page: Any, title: str) -> Any:
+    """The cards of the gallery with this title."""
+    box = page.locator(".sw-gallery").filter(has=page.locator(".sw-title", has_text=title))
+    return box.locator("[data-testid=gallery-card]")
 
 
 def _status(cards: Any) -> str:
