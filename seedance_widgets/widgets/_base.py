@@ -1,6 +1,7 @@
 """What the three widgets share: the loader, the loop bridge, card messages and the fallback.
 
-Each widget carries the tiny loader `_esm` and a reference to the kernel's one bundle asset.
+Each widget carries the tiny loader `_esm` and a reference to the kernel's one bundle asset
+(under marimo, the bundle itself: see `_assets`).
 Card messages (cancel, save, media, code, star, note, the three actions) name a task by id and
 are handled here for every view; actions go to the `on_action` callback the widget was given.
 """
@@ -168,7 +169,7 @@ class WidgetBase(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ cards
     def _show(self, tracker: TaskTracker, *, poll: bool = True, **card_kw: Any) -> CardModel:
-        """Show `tracker` here through the kernel's one card model of it."""
+        """Show `tracker` here through the session's one card model of it."""
         card = card_for(tracker, scope=self._session, video_src=self._video_delivery, **card_kw)
         if self._cards.get(card.id) is not card:  # new here, or a dead model replaced
             self._cards[card.id] = card
