@@ -96,9 +96,22 @@ export function renderGallery({ model, el, host, life }) {
   async function sync() {
     const n = ++seq;
     setText(title, model.get("title") || "Seedance runs");
-    const refs = /** @type {string[]} */ (model.get("cards") || []);
-    const children = await Promise.all(refs.map((r) => childModel(host, model, r)));
+    const all = /** @type {string[]} */ (model.get("cards") || []);
+    // A card model the front end no longer has (marimo closes a cell's models when it runs
+    // again) is left out, not allowed to blank the whole gallery; the kernel replaces it.
+    const found = await Promise.allSettled(all.map((r) => childModel(host, model, r)));
     if (n !== seq) return; // a newer list arrived meanwhile
+    /** @type {string[]} */
+    const refs = [];
+    /** @type {any[]} */
+    const children = [];
+    found.forEach((f, k) => {
+      if (f.status === "rejected") console.warn("seedance_widgets: no card model for", all[k], f.reason);
+      else {
+        refs.push(all[k]);
+        children.push(f.value);
+      }
+    });
     /** @type {Element | null} */
     let prev = null;
     refs.forEach((ref, k) => {

@@ -3,18 +3,26 @@
 anywidget saves each instance's `_esm` into a notebook, so one `TaskWidget` per task used to
 add the whole bundle per task. Here every widget carries only `static/loader.js` (about 1 KB)
 and a reference to one `BundleAsset` model holding the bundle and its CSS; the loader imports it
-from there. marimo cannot host ipywidgets models, so under marimo the bundle is inlined.
+from there.
+
+marimo (0.25) hosts plain ipywidgets models as child models too, but it renders each view in a
+shadow root (so CSS injected into the page's head does not reach it) and closes every model a
+cell made when that cell runs again (so a shared asset would die with the cell that happened to
+make it). So under marimo each widget carries the bundle and its CSS itself (with marimo.css:
+the theme values JupyterLab would give): marimo mounts the CSS into the view's root and imports
+a module once per content hash, and there is no asset.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
 from functools import cache
 from pathlib import Path
 
 import ipywidgets
 import traitlets
+
+from ._session import Session, alive, in_marimo, session
 
 STATIC = Path(__file__).parent.parent / "static"
 _MISSING = ("export default { render({ el }) { el.textContent = 'seedance_widgets: the front-end "
@@ -28,9 +36,10 @@ def _read(name: str) -> str:
     return path.read_text() if path.exists() else (_MISSING if name.endswith(".js") else "")
 
 
+@cache
 def inline_bundle() -> bool:
-    """marimo shows anywidgets but not plain ipywidgets models: give it the whole bundle."""
-    return "marimo" in sys.modules
+    """Whether widgets carry the bundle (marimo): decided once, as `_esm` is."""
+    return in_marimo()
 
 
 def widget_esm() -> str:
@@ -38,7 +47,8 @@ def widget_esm() -> str:
 
 
 def widget_css() -> str:
-    return _read("widget.css") if inline_bundle() else ""
+    # marimo has none of JupyterLab's theme variables: marimo.css supplies its light and dark.
+    return _read("widget.css") + _read("marimo.css") if inline_bundle() else ""
 
 
 class BundleAsset(ipywidgets.Widget):
@@ -49,25 +59,22 @@ class BundleAsset(ipywidgets.Widget):
     sha = traitlets.Unicode("").tag(sync=True)
 
 
-_asset: BundleAsset | None = None
-
-
-def shared_asset() -> BundleAsset:
-    global _asset
-    if _asset is None or _asset.comm is None:  # closed, e.g. by Widget.close_all()
+def shared_asset(scope: Session | None = None) -> BundleAsset | None:
+    """The session's bundle model, or None where each widget carries the bundle (marimo)."""
+    if inline_bundle():
+        return None
+    scope = scope or session()
+    if not alive(scope.asset):  # closed, e.g. by Widget.close_all()
         esm, css = _read("widget.js"), _read("widget.css")
         sha = hashlib.sha256((esm + css).encode()).hexdigest()[:16]
-        _asset = BundleAsset(esm=esm, css=css, sha=sha)
-    return _asset
+        scope.asset = BundleAsset(esm=esm, css=css, sha=sha)
+    return scope.asset
 
 
-_layout: ipywidgets.Layout | None = None
-
-
-def shared_layout() -> ipywidgets.Layout:
+def shared_layout(scope: Session | None = None) -> ipywidgets.Layout:
     """One default Layout model for all our widgets: each DOMWidget would otherwise save its
     own (about 1 KB of nulls) into a notebook. Pass `layout=` to style one widget alone."""
-    global _layout
-    if _layout is None or _layout.comm is None:
-        _layout = ipywidgets.Layout()
-    return _layout
+    scope = scope or session()
+    if not alive(scope.layout):
+        scope.layout = ipywidgets.Layout()
+    return scope.layout

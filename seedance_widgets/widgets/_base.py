@@ -1,6 +1,7 @@
 """What the three widgets share: the loader, the loop bridge, card messages and the fallback.
 
-Each widget carries the tiny loader `_esm` and a reference to the kernel's one bundle asset.
+Each widget carries the tiny loader `_esm` and a reference to the kernel's one bundle asset
+(under marimo, the bundle itself: see `_assets`).
 Card messages (cancel, save, media, code, star, note, the three actions) name a task by id and
 are handled here for every view; actions go to the `on_action` callback the widget was given.
 """
@@ -23,14 +24,13 @@ from ._assets import shared_asset, shared_layout, widget_css, widget_esm
 from ._card import CardModel, card_for
 from ._history import HistorySource
 from ._loop import LoopBridge
+from ._session import alive, session
 from ._tracker import TaskTracker
 
 log = logging.getLogger("seedance_widgets")
 VIDEO_DELIVERY = ("url", "kernel")
 ActionHandler = Callable[[str, TaskTracker], None]
 _closing: set[asyncio.Task[None]] = set()
-# The panel most recently made: where actions of a card with no handler of its own go.
-_default_action: list[ActionHandler] = []
 
 
 def _to_ref(value: Any, _widget: Any) -> Any:
@@ -57,9 +57,11 @@ class WidgetBase(anywidget.AnyWidget):
                  history: Any = None, **kwargs: Any) -> None:
         if video_delivery not in VIDEO_DELIVERY:
             raise ValueError(f"video_delivery {video_delivery!r}: allowed: url, kernel")
-        kwargs.setdefault("layout", shared_layout())
+        # The front-end session this widget belongs to (marimo run: one per viewer).
+        self._session = session()
+        kwargs.setdefault("layout", shared_layout(self._session))
         super().__init__(**kwargs)
-        self._asset = shared_asset()
+        self._asset = shared_asset(self._session)
         self._bridge = LoopBridge(on_error=self._background_error)
         self._client = client
         self._owns_client = False
@@ -135,7 +137,10 @@ class WidgetBase(anywidget.AnyWidget):
         log.warning("seedance_widgets: %s has no use for a %r message", type(self).__name__, kind)
 
     def _act(self, action: str, card: CardModel) -> None:
-        handler = self._on_action or (_default_action[-1] if _default_action else None)
+        # Else the newest panel of this session the front end still has (marimo closes a cell's
+        # models when it runs again, leaving the old panel object behind).
+        handler = self._on_action or next((h for h in reversed(self._session.panels)
+                                           if alive(getattr(h, "__self__", None))), None)
         if handler is None:
             card.tracker.note = ("no SeedancePanel in this kernel: make one (SeedancePanel()) "
                                  f"to {action.replace('_', ' ')} this task")
@@ -164,9 +169,9 @@ class WidgetBase(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ cards
     def _show(self, tracker: TaskTracker, *, poll: bool = True, **card_kw: Any) -> CardModel:
-        """Show `tracker` here through the kernel's one card model of it."""
-        card = card_for(tracker, video_src=self._video_delivery, **card_kw)
-        if card.id not in self._cards:
+        """Show `tracker` here through the session's one card model of it."""
+        card = card_for(tracker, scope=self._session, video_src=self._video_delivery, **card_kw)
+        if self._cards.get(card.id) is not card:  # new here, or a dead model replaced
             self._cards[card.id] = card
             card.observe(self._on_card_live, names="live")
             self._fallback_dirty = True

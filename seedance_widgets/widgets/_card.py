@@ -15,7 +15,6 @@ import html
 import json
 import re
 import shlex
-import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import ipywidgets
 import traitlets
 
 from ._protocol import ACTIONS, CardInfo, CardLive
+from ._session import Session, alive, session
 from ._tracker import TaskTracker
 
 PARAM_FIELDS = ("resolution", "duration", "aspect_ratio", "seed", "output_audio",
@@ -30,8 +30,6 @@ PARAM_FIELDS = ("resolution", "duration", "aspect_ratio", "seed", "output_audio"
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.I | re.S)
 _EXT = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif",
         "image/bmp": "bmp", "image/tiff": "tiff"}
-# One model per task per kernel: views share it, so its state is sent and saved once.
-_cards: weakref.WeakValueDictionary[str, CardModel] = weakref.WeakValueDictionary()
 
 
 def _ms(value: Any) -> int | None:
@@ -271,10 +269,27 @@ class CardModel(ipywidgets.Widget):
         super().close()
 
 
-def card_for(tracker: TaskTracker, **kwargs: Any) -> CardModel:
-    """The kernel's one CardModel of this task (made on first use)."""
-    card = _cards.get(tracker.id)
-    if card is None or card.comm is None:
-        card = CardModel(tracker, **kwargs)
-        _cards[tracker.id] = card
+def card_for(tracker: TaskTracker, *, scope: Session | None = None, **kwargs: Any) -> CardModel:
+    """The session's one CardModel of this task (made on first use): views share it, so its
+    state is sent and saved once."""
+    cards = (scope or session()).cards
+    card = cards.get(tracker.id)
+    if alive(card):
+        return card
+    if card is None:
+        card = cards[tracker.id] = CardModel(tracker, **kwargs)
+        return card
+    # Closed by the front end (a marimo cell ran again): a new model with what the old one knew.
+    dead = card
+    dead.close()  # it stops following the task
+    card = cards[tracker.id] = CardModel(tracker, **{
+        "parent": dead._parent_body, "parent_id": dead.parent_id,
+        "parent_action": dead.parent_action, "video_src": dead.video_src, **kwargs})
+    card.starred, card.note, card.history_on = dead.starred, dead.note, dead.history_on
+    card.refresh()
     return card
+
+
+def shared_card(task_id: str, scope: Session | None = None) -> CardModel | None:
+    """The session's card of this task, if there is one (its tracker may be reused)."""
+    return (scope or session()).cards.get(task_id)

@@ -18,8 +18,9 @@ from .._catalog import default_catalog
 from .._client import AsyncSeedanceClient
 from .._task import Task
 from ._base import WidgetBase, child
-from ._card import CardModel, card_for
+from ._card import CardModel, card_for, shared_card
 from ._history import PAGE, tracker_from_entry
+from ._session import alive
 from ._tracker import TaskTracker
 
 log = logging.getLogger("seedance_widgets")
@@ -96,11 +97,9 @@ class Gallery(WidgetBase):
 
     def _card_of(self, entry: Any) -> CardModel:
         existing = self._cards.get(entry.id)
-        if existing is not None:
+        if alive(existing):
             return existing
-        from ._card import _cards
-
-        shared = _cards.get(entry.id)
+        shared = shared_card(entry.id, self._session)
         tracker = (shared.tracker if shared is not None
                    else tracker_from_entry(self.client, entry, self.history.store))
         card = self._show(tracker, poll=not tracker.following)
@@ -132,6 +131,9 @@ class Gallery(WidgetBase):
             super()._message(kind, msg, buffers)
 
     def _publish(self) -> None:
+        if not all(alive(c) for c in self.cards):
+            # Models the front end closed (marimo: the cell that made them ran again).
+            self.cards = [c if alive(c) else self._show(c.tracker, poll=False) for c in self.cards]
         models = list(self.client.catalog.ids()) if self._client is not None else list(
             default_catalog().ids())
         self.status = {"total": self._total if self._total is not None else len(self.cards),

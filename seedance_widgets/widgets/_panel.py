@@ -26,7 +26,7 @@ from .._pricing import PriceEstimate, estimate_price
 from .._request import MAX_IMAGE_BYTES, VideoRequest
 from .._task import Task
 from . import _form as form_rules
-from ._base import WidgetBase, _default_action, child
+from ._base import WidgetBase, child
 from ._card import CardModel
 from ._gallery import Gallery
 from ._materials import MaterialsDesk, PanelHooks
@@ -100,7 +100,7 @@ class SeedancePanel(WidgetBase):
             self._owns_gallery = False
             if self.gallery is not None and self.gallery._on_action is None:
                 self.gallery._on_action = self.apply_action
-        _default_action.append(self.apply_action)
+        self._session.panels.append(self.apply_action)  # takes actions of unbound cards
         self.demo = DEMO_NOTICE if self.client.demo else ""
         hooks = PanelHooks(publish=lambda name, value: setattr(self, name, value),
                            get_form=lambda: dict(self.form), say=self._say,
@@ -382,8 +382,9 @@ class SeedancePanel(WidgetBase):
         return head + (card.static_html() if isinstance(card, CardModel) else "")
 
     def close(self) -> None:
-        if self.apply_action in _default_action:
-            _default_action.remove(self.apply_action)
+        panels = self._session.panels if hasattr(self, "_session") else []
+        if self.apply_action in panels:
+            panels.remove(self.apply_action)
         if getattr(self, "_owns_gallery", False) and self.gallery is not None:
             self.gallery.close()
         super().close()

@@ -13,7 +13,7 @@ import traitlets
 from .._client import AsyncSeedanceClient
 from .._task import Task
 from ._base import ActionHandler, WidgetBase, child
-from ._card import CardModel
+from ._card import CardModel, shared_card
 from ._tracker import TaskTracker
 
 
@@ -32,10 +32,8 @@ class TaskWidget(WidgetBase):
         if isinstance(task, TaskTracker):
             tracker = task
         else:
-            from ._card import _cards
-
             snap = task if isinstance(task, Task) else Task(id=str(task))
-            shared = _cards.get(snap.id)
+            shared = shared_card(snap.id, self._session)
             tracker = shared.tracker if shared is not None else TaskTracker(
                 self.client, snap, save_videos=save_videos)
         if self._client is None:

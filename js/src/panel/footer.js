@@ -16,7 +16,7 @@ export function createFooter({ onGenerate, restoreHint }) {
   const budget = h("span", { class: "sw-muted sw-small", testid: "budget" });
   const notice = h("div", { class: "sw-notice", testid: "notice", role: "status" });
   const lost = h("div", { class: "sw-lost", testid: "kernel-lost", role: "alert", hidden: true });
-  const busyNote = h("div", { class: "sw-muted sw-small", hidden: true }, "The kernel is busy running a cell; your click is handled when it finishes.");
+  const busyNote = h("div", { class: "sw-muted sw-small", testid: "kernel-busy", hidden: true }, "The kernel is busy running a cell; your click is handled when it finishes.");
   const el = h("div", { class: "sw-footer" },
     h("div", { class: "sw-row sw-footer-row" }, generate, h("div", { class: "sw-price-box" }, price, budget)),
     reason, busyNote, lost, notice);

@@ -2,10 +2,13 @@
 /**
  * Is the kernel still there? Every ping (and every submit) carries a number the kernel answers
  * at once with a pong. No answer within a few seconds while the kernel is not busy means it
- * restarted or stopped: this view belongs to a kernel that is gone.
+ * restarted or stopped: this view belongs to a kernel that is gone. A front end that does not
+ * tell the kernel's status (marimo) answers nothing while a cell runs, so there silence counts
+ * as busy for a minute before it counts as lost.
  */
 
 const WAIT_MS = 4000;
+const SILENT_MS = 60000;
 
 /**
  * @param {any} model
@@ -15,32 +18,40 @@ export function createWatchdog(model, cb) {
   let n = 0;
   /** @type {Map<number, any>} */
   const waiting = new Map();
+  /** @type {Map<number, number>} when each unanswered number was sent */
+  const sentAt = new Map();
   let lost = false;
 
-  function kernelBusy() {
+  /** @returns {"busy" | "idle" | "unknown"} "unknown": the front end has no kernel status */
+  function kernelStatus() {
     try {
-      const k = model.widget_manager && model.widget_manager.kernel;
-      return !!k && k.status === "busy";
+      const wm = model.widget_manager;
+      if (!wm || !("kernel" in wm)) return "unknown";
+      return wm.kernel && wm.kernel.status === "busy" ? "busy" : "idle";
     } catch {
-      return false;
+      return "idle";
     }
   }
 
   /** @param {number} id */
   function arm(id) {
+    sentAt.set(id, Date.now());
     waiting.set(id, setTimeout(() => check(id), WAIT_MS));
   }
 
   /** @param {number} id */
   function check(id) {
     if (!waiting.has(id)) return;
-    if (kernelBusy()) {
+    const status = kernelStatus();
+    const silent = Date.now() - (sentAt.get(id) || 0);
+    if (status === "busy" || (status === "unknown" && silent < SILENT_MS)) {
       // A running cell holds messages when comms are not on subshells: wait, and say so.
       cb.onBusy(true);
       waiting.set(id, setTimeout(() => check(id), 2000));
       return;
     }
     waiting.delete(id);
+    sentAt.delete(id);
     lost = true;
     cb.onLost();
   }
@@ -63,6 +74,7 @@ export function createWatchdog(model, cb) {
       const t = waiting.get(msg.n);
       if (t !== undefined) clearTimeout(t);
       waiting.delete(msg.n);
+      sentAt.delete(msg.n);
       cb.onBusy(false);
       if (lost) {
         lost = false;
@@ -72,6 +84,7 @@ export function createWatchdog(model, cb) {
     dispose() {
       for (const t of waiting.values()) clearTimeout(t);
       waiting.clear();
+      sentAt.clear();
     },
   };
 }
