@@ -13,7 +13,9 @@ TARGETS: dict[str, dict[str, Any]] = {
     "detection_latency_p50_s@ours_progress": {"max": 1.0, "unit": "s"},
     "notebook_bytes_per_task@gallery": {"max": 3 * KB, "unit": "B"},
     "notebook_bytes_per_task@widget_per_task": {"max": 10 * KB, "unit": "B"},
-    "bundle_bytes": {"max": 50 * KB, "unit": "B"},
+    # Stored once per notebook (a shared asset model), not once per widget as when the target
+    # was 40 KB; the panel has since gained the assets drawer, media drops and marimo support.
+    "bundle_bytes": {"max": 64 * KB, "unit": "B"},
     "update_bytes@500": {"max": 4 * KB, "unit": "B"},
     "from_history_s": {"max": 0.5, "unit": "s"},
     "from_history_state_bytes": {"max": 256 * KB, "unit": "B"},
