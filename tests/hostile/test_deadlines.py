@@ -110,10 +110,12 @@ async def test_eight_trickling_tasks_do_not_starve_a_ninth(server: HostileServer
 
 async def test_a_long_queue_for_poll_slots_is_not_a_timeout(server: HostileServer) -> None:
     """Waiting for a slot counts against the caller's deadline only: forty polls queued on
-    two slots, each answered in 0.1 s, outlast the 0.6 s a single attempt may take."""
+    two slots, each answered in 0.2 s (4 s in all), outlast the 2 s a single attempt may take.
+    (With 0.1 s answers and a 0.6 s attempt this failed once on a loaded 2-core machine: an
+    answer itself took longer than the attempt's limit.)"""
     server.route("GET", "/v1/tasks/", lambda req: Reply(
-        json=task_body(req.path.rsplit("/", 1)[-1], "completed"), delay=0.1))
-    async with client(server, timeout=0.3, poll_concurrency=2) as c:
+        json=task_body(req.path.rsplit("/", 1)[-1], "completed"), delay=0.2))
+    async with client(server, timeout=1.0, poll_concurrency=2) as c:
         finals = await asyncio.gather(*(c.get(f"t{i}", timeout=20) for i in range(40)))
     assert all(t.succeeded for t in finals)
     assert len(server.seen()) == 40  # no attempt timed out in the queue and was resent
