@@ -225,6 +225,14 @@ class VideoRequest(BaseModel):
         raise_all(errors)
         return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _checked_once(cls, data: Any, handler: Any) -> Any:
+        # A VideoRequest is frozen and was checked when it was built, but pydantic runs the
+        # after-validators again whenever another model is given one: a Task takes its request
+        # on every status poll. Defined after `_check_rules`, so it wraps it.
+        return data if isinstance(data, cls) else handler(data)
+
     def _check_text(self) -> list[InitErrorDetails]:
         """Every string encodable; no control characters outside the prompt's line breaks."""
         errors = []
