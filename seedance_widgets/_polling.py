@@ -50,7 +50,7 @@ class Polling(ClientCore):
         """The poll_url when it is a path on the API (or an absolute URL on its origin) under
         /v1/, else the fixed status route: a server never sends our token elsewhere."""
         fixed = task_path(task.id)
-        if not task.poll_url:
+        if not task.poll_url or task.poll_url == fixed:  # the usual answer: nothing to parse
             return fixed
         try:
             url = httpx.URL(task.poll_url)
