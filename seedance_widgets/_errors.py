@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ._task import Task
 
 _SECRETS: dict[str, str] = {}  # a form the key takes -> what replaces it
+_LONGEST_FIRST: list[str] = []  # the forms in the order `redact` tries them
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -66,13 +67,13 @@ def register_secret(value: str | None) -> None:
     for raw in {value, value.strip()}:
         for form in _forms(raw):
             _SECRETS[form] = raw.strip()[:3] + "…[redacted]"
+    # Sorted here, once, not on each of the ~20 strings of every answer `redact` sees.
+    _LONGEST_FIRST[:] = sorted(_SECRETS, key=len, reverse=True)
 
 
 def redact(text: str) -> str:
     """`text` without any registered key, in any of its forms (longest forms first)."""
-    if not _SECRETS:
-        return text
-    for form in sorted(_SECRETS, key=len, reverse=True):
+    for form in _LONGEST_FIRST:
         if form in text:
             text = text.replace(form, _SECRETS[form])
     return text
@@ -81,7 +82,8 @@ def redact(text: str) -> str:
 def clean_text(text: str) -> str:
     """Server text made safe to keep and print: no key, no lone surrogates (which cannot be
     encoded, so they would crash a terminal, a log file or the history)."""
-    return _LONE_SURROGATE.sub("\ufffd", redact(text))
+    text = redact(text)
+    return text if text.isascii() else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def scrub(value: Any) -> Any:
