@@ -39,6 +39,10 @@ EXPIRED_ALIASES = frozenset({"expired"})
 # Control, format, surrogate, private-use and unassigned characters, and line/paragraph
 # separators: nothing a task id or a label should carry.
 _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# The only ones ASCII has (control characters): an ASCII string, the usual answer, is checked
+# with one regex scan instead of a category lookup per character.
+_ASCII_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_UNPRINTABLE_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
 _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f\\]*", re.I)
 _warned_states: set[str] = set()
 
@@ -189,9 +193,15 @@ def readable_id(value: Any) -> str | None:
         value = str(value)
     if not isinstance(value, str) or not 0 < len(value) <= 512 or value != value.strip():
         return None
-    if any(unicodedata.category(c) in _UNPRINTABLE for c in value):
-        return None
-    return value
+    return None if _has_unprintable(value) else value
+
+
+def _has_unprintable(text: str, *, or_space: bool = False) -> bool:
+    if text.isascii():
+        pattern = _ASCII_UNPRINTABLE_OR_SPACE if or_space else _ASCII_UNPRINTABLE
+        return pattern.search(text) is not None
+    return any(unicodedata.category(c) in _UNPRINTABLE or (or_space and c.isspace())
+               for c in text)
 
 
 def _entries(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -239,15 +249,17 @@ def _poll_path(value: Any) -> str | None:
     """A poll_url we may follow: a path on the API (absolute URLs are judged by the client)."""
     if not isinstance(value, str) or not 0 < len(value) <= 2048:
         return None
-    if any(unicodedata.category(c) in _UNPRINTABLE or c.isspace() for c in value):
-        return None
-    return value
+    return None if _has_unprintable(value, or_space=True) else value
 
 
 def _text(value: Any, limit: int) -> str | None:
     if not isinstance(value, str) or not value:
         return None
-    value = "".join(c for c in value[:limit] if unicodedata.category(c) not in _UNPRINTABLE)
+    value = value[:limit]
+    if value.isascii():
+        value = _ASCII_UNPRINTABLE.sub("", value)
+    else:
+        value = "".join(c for c in value if unicodedata.category(c) not in _UNPRINTABLE)
     return value or None
 
 
