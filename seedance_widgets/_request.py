@@ -106,7 +106,10 @@ class VideoRequest(BaseModel):
     the one passed as `model_validate(data, context={"catalog": catalog})`.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+    # Built on first use, not at import: `import seedance_widgets` (the CLI's `tasks`, scripts
+    # that only read the history) need not pay for the validator of every rule.
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False,
+                              defer_build=True)
 
     model: str
     operation: str | None = None

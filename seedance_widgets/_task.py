@@ -59,7 +59,7 @@ def display_status(status: str, cancelled: bool) -> str:
 
 
 class TaskErrorInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
     code: str | None = None
     message: str = ""
 
@@ -71,7 +71,7 @@ class Task(BaseModel):
     (junk becomes None) except the id, which must be readable (`readable_id`).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     status: str = PENDING
