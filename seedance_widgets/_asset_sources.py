@@ -15,7 +15,7 @@ import secrets
 import threading
 from pathlib import Path
 
-from ._journal import data_dir
+from ._home import data_dir
 
 log = logging.getLogger("seedance_widgets")
 

@@ -186,8 +186,8 @@ class AsyncAssets:
     def __init__(self, client: AsyncSeedanceClient) -> None:
         self._client = client
         # id -> the URL it was registered from, kept in the data dir unless the client
-        # keeps no local files (journal=False).
-        self._sources = (SourceBook.default(client.server_label) if client.journal is not None
+        # keeps no local files (history=False).
+        self._sources = (SourceBook.default(client.server_label) if client.history is not None
                          else SourceBook(client.server_label, None))
 
     def _url(self, asset_id: str) -> str:

@@ -20,6 +20,7 @@ from .._task import Task
 
 log = logging.getLogger("seedance_widgets")
 
+
 class TaskTracker:
     """Owns the polling of one task; notifies listeners with each new snapshot."""
 
@@ -34,7 +35,7 @@ class TaskTracker:
         self.cancel_message = ""
         self.note = ""  # a background error, shown on the card
         self.finished_ms: int | None = None
-        self.followable = True  # False for a journaled task of another server
+        self.followable = True  # False for a recorded task of another server
         self.eta_at_ms: int | None = None
         self._listeners: list[Callable[[TaskTracker], None]] = []
         self._task: asyncio.Task[Any] | None = None
