@@ -273,6 +273,5 @@ def _snapshot(task: Task) -> dict[str, Any]:
             "last_frame_url": task.last_frame_url,
             "error": task.error.message if task.error else None,
             "cancelled": task.cancelled, "cost_usd": task.cost_usd,
-            # Task gains billing_transaction_id in a parallel change; read it if it is there.
-            "billing_transaction_id": getattr(task, "billing_transaction_id", None)}
+            "billing_transaction_id": task.billing_transaction_id}
 

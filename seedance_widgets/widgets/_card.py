@@ -202,7 +202,7 @@ class CardModel(ipywidgets.Widget):
         tr, t = self.tracker, self.tracker.task
         cancelled = t.cancelled
         demo = tr.client.demo
-        cost = None if demo else (getattr(t, "cost_usd", None))
+        cost = None if demo else t.cost_usd
         if cancelled:
             cost_label = "no charge"
         elif cost is not None:
@@ -220,7 +220,7 @@ class CardModel(ipywidgets.Widget):
                 "progress": t.progress, "eta_s": t.eta_seconds, "eta_at_ms": tr.eta_at_ms,
                 "finished_ms": tr.finished_ms, "error": error, "cost_label": cost_label,
                 "charged": cost is not None,
-                "billing_id": str(getattr(t, "billing_transaction_id", None) or ""),
+                "billing_id": t.billing_transaction_id or "",
                 "video_url": t.video_url or "",
                 "last_frame_url": t.last_frame_url or "",
                 "video_src": "kernel" if self.video_src == "kernel" else "url",

@@ -16,10 +16,9 @@ from typing import Any
 import traitlets
 from pydantic import ValidationError
 
-from .. import _errors
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
-from .._errors import BudgetExceededError, SeedanceError, UsageError
+from .._errors import BudgetExceededError, SeedanceError, TaskNotRecordedError, UsageError
 from .._inputs import money
 from .._media_host import AsyncMedia, MediaHost
 from .._pricing import PriceEstimate, estimate_price
@@ -35,9 +34,6 @@ from ._tracker import TaskTracker
 from ._uploads import UPLOAD, UploadRefused, add_image
 
 log = logging.getLogger("seedance_widgets")
-# A task the server made but the history could not record: it exists (and may be charged),
-# so it is followed all the same. The error class arrives with the SQLite history (#9).
-_NOT_RECORDED: Any = getattr(_errors, "TaskNotRecordedError", ())
 RESTORE_HINT = "Gallery.from_history() brings back every run kept in the history."
 
 
@@ -284,7 +280,9 @@ class SeedancePanel(WidgetBase):
             unrecorded: Exception | None = None
             try:
                 task = await self.client.create(req)
-            except _NOT_RECORDED as exc:
+            except TaskNotRecordedError as exc:
+                # The server made it but the history could not record it: it exists (and may
+                # be charged), so it is followed all the same, and the error is shown.
                 task, unrecorded = exc.task, exc
             if task.request is None:
                 task = task.model_copy(update={"request": req})
