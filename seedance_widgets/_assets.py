@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -42,11 +42,10 @@ from ._errors import (
     RateLimitError,
 )
 from ._retry import Attempts
-from ._transport import api_error, exchange
+from ._transport import NOT_SENT, api_error, exchange
 
 if TYPE_CHECKING:
     from ._client import AsyncSeedanceClient
-    from ._request import VideoRequest
 
 log = logging.getLogger("seedance_widgets")
 
@@ -55,13 +54,8 @@ AssetStatus = Literal["PROCESSING", "ACTIVE", "FAILED", "DELETED"]
 AssetType = Literal["Image", "Video", "Audio"]
 LibraryType = Literal["aigc_avatar", "liveness_face"]
 DEFAULT_ASSET_WAIT = 300.0
-# The API holds a create up to 60 s while it prepares image materials; a read timeout shorter
-# than that would turn a normal answer into an ambiguous submit.
-MATERIAL_HOLD_S = 60.0
 _POLL_FIRST, _POLL_GROWTH, _POLL_CAP = 0.25, 1.5, 3.0
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
-             httpx.UnsupportedProtocol)
-T = TypeVar("T")
+_SOURCE_URL = r"^https?://[^\s/?#]+[^\s]*$"  # the contract's asset_url: a public http(s) URL
 
 
 class Asset(BaseModel):
@@ -126,7 +120,7 @@ class AssetCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    asset_url: str = Field(pattern=r"^https?://[^\s/?#]+[^\s]*$")
+    asset_url: str = Field(pattern=_SOURCE_URL)
     asset_name: str | None = Field(default=None, min_length=1, max_length=128)
     asset_type: AssetType = "Image"
     library_type: LibraryType = "aigc_avatar"
@@ -146,17 +140,11 @@ class AssetUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
-    asset_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+[^\s]*$")
+    asset_url: str | None = Field(default=None, pattern=_SOURCE_URL)
     asset_name: str | None = Field(default=None, min_length=1, max_length=128)
     asset_type: AssetType | None = None
     project_name: str | None = Field(default=None, min_length=1, max_length=128)
     metadata: dict[str, Any] | None = None
-
-
-def may_prepare_materials(request: VideoRequest) -> bool:
-    """Whether the API may hold this create while it prepares image materials."""
-    return any(getattr(request, f) for f in ("image_url", "image", "start_image", "end_image",
-                                             "reference_images", "material_asset_ids"))
 
 
 def preparing_ids(error: MaterialPreparingError) -> list[str]:
@@ -220,7 +208,7 @@ class AsyncAssets:
             try:
                 answer = await exchange(c._http, "POST", PATH, json=body,
                                         limit_s=2 * c._timeout)
-            except _NOT_SENT as exc:
+            except NOT_SENT as exc:
                 attempts.retry(APIConnectionError(f"could not connect: {exc}"))
                 continue
             except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:

@@ -26,13 +26,9 @@ from ._errors import (
 from ._request import VideoRequest
 from ._retry import Attempts
 from ._task import Task
-from ._transport import api_error, exchange
+from ._transport import NOT_SENT, api_error, exchange
 
 log = logging.getLogger("seedance_widgets")
-
-# A connection that was never made cannot have delivered a create: safe to resend.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
-             httpx.UnsupportedProtocol)
 
 
 class Creating(ClientCore):
@@ -69,7 +65,7 @@ class Creating(ClientCore):
             try:
                 answer = await exchange(self._http, "POST", "/v1/videos/generations", json=body,
                                         limit_s=self._create_timeout, timeout=limit)
-            except _NOT_SENT as exc:
+            except NOT_SENT as exc:
                 attempts.retry(APIConnectionError(f"could not connect to {self.base_url}: {exc}"))
                 continue
             except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:

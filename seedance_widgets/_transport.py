@@ -29,6 +29,10 @@ from ._retry import server_wait
 
 log = logging.getLogger("seedance_widgets")
 
+# A connection that was never made cannot have delivered a request: after these (and only
+# these) a create may be sent again.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+            httpx.UnsupportedProtocol)
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
 
