@@ -27,7 +27,9 @@ _ASSET_URI = re.compile(r"asset://asset-\d{14}-[A-Za-z0-9]+")
 _ASSET_ID = re.compile(r"asset-\d{14}-[A-Za-z0-9]+")
 _DATA_IMAGE = re.compile(r"data:image/([a-z0-9.+-]+);base64,(.*)", re.I | re.S)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
-_HTTP = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f\\]*", re.I)
+# An http(s) URL with a host and nothing a browser or a shell could misread (spaces, controls,
+# backslashes): what an input may carry and what a result URL must be (`_task`).
+HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f\\]*", re.I)
 
 PROMPT_MIN_VISIBLE = 2  # the commonly documented minimum (seedance-facts.md: 2-3,000)
 # Characters that draw nothing although Unicode files them as letters or symbols: the Hangul
@@ -161,7 +163,7 @@ def url_problem(field: str, value: str) -> str | None:
     else:
         allowed = "http(s) URL"
     if scheme in ("http", "https") and field != "image":
-        return None if _HTTP.fullmatch(value) else f"{shown(value)} is not a valid URL"
+        return None if HTTP_URL.fullmatch(value) else f"{shown(value)} is not a valid URL"
     if scheme == "data" and is_image:
         return _data_image_problem(value)
     if scheme == "asset" and is_image and field != "image":

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._errors import InvalidResponseError
+from ._inputs import HTTP_URL
 from ._request import VideoRequest
 
 log = logging.getLogger("seedance_widgets")
@@ -43,7 +44,6 @@ _UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # with one regex scan instead of a category lookup per character.
 _ASCII_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_UNPRINTABLE_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
-_HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/?#\\]+[^\s\x00-\x1f\x7f\\]*", re.I)
 _warned_states: set[str] = set()
 
 
@@ -242,7 +242,7 @@ def _result_url(value: Any) -> str | None:
     spaces, control characters, absurd lengths) is no URL at all."""
     if not isinstance(value, str) or not 0 < len(value) <= 8192:
         return None
-    return value if _HTTP_URL.fullmatch(value) else None
+    return value if HTTP_URL.fullmatch(value) else None
 
 
 def _poll_path(value: Any) -> str | None:
