@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ._errors import MediaHostError
+from ._inputs import MAX_IMAGE_BYTES
 from ._media_host import (
     BASE_URL_ENV,
     HOST_ENV,
@@ -27,7 +28,7 @@ from ._media_host import (
     FsspecMediaHost,
     MediaHost,
     media_kind,
-    safe_name,
+    stand_in_url,
 )
 
 # option attribute -> the kind of file it takes (None: sorted by the file's type)
@@ -37,8 +38,6 @@ OPTIONS: dict[str, str | None] = {
 }
 _BY_KIND = {"image": "reference", "video": "reference_video", "audio": "reference_audio"}
 _A = {"image": "an image", "video": "a video", "audio": "an audio"}
-MAX_INLINE_IMAGE = 30 * 1024 * 1024
-PLACEHOLDER = "https://media-host.invalid/"
 
 
 def add_media_arguments(p: argparse.ArgumentParser) -> None:
@@ -136,7 +135,7 @@ class LocalInputs:
 
     def placeholders(self) -> argparse.Namespace:
         """The arguments with a stand-in URL for each local file: to validate and price."""
-        return self._with([PLACEHOLDER + safe_name(f.path.name) for f in self.files])
+        return self._with([stand_in_url(f.path.name) for f in self.files])
 
     async def publish(self, client: Any, out: TextIO = sys.stderr) -> argparse.Namespace:
         """Upload each local file (or inline an image) and return the arguments with URLs."""
@@ -153,9 +152,9 @@ class LocalInputs:
 
 def _inline(path: Path) -> str:
     data = path.read_bytes()
-    if len(data) > MAX_INLINE_IMAGE:
-        raise MediaHostError(f"{path} is over 30 MB; images that large need a media host. "
-                             + NO_HOST_HELP)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise MediaHostError(f"{path} is over {MAX_IMAGE_BYTES // 2**20} MB; images that large "
+                             f"need a media host. {NO_HOST_HELP}")
     mime = mimetypes.guess_type(path.name)[0] or "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 

@@ -72,6 +72,12 @@ def safe_name(name: str) -> str:
     return stem[-80:]
 
 
+def stand_in_url(name: str) -> str:
+    """The kind of URL a local file gets once published, to validate and price a request
+    before it is (`.invalid` resolves nowhere, and such a request is never sent)."""
+    return "https://media-host.invalid/" + safe_name(name)
+
+
 class FsspecMediaHost:
     """A media host on any fsspec filesystem.
 

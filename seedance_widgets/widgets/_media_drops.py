@@ -24,7 +24,7 @@ from .._media_host import (
     AsyncMedia,
     MediaHost,
     media_kind,
-    safe_name,
+    stand_in_url,
 )
 from ._form import make_ref, new_key
 from ._loop import LoopBridge
@@ -34,7 +34,6 @@ from ._protocol import MediaState, UploadState
 log = logging.getLogger("seedance_widgets")
 
 LOCAL = "local://"
-STAND_IN = "https://media-host.invalid/"
 MB = 1024 * 1024
 # The facts sheet: reference videos mp4/mov, under 50 MB and 2-15 s in all; audio mp3/wav,
 # under 15 MB and at most 15 s in all.
@@ -238,7 +237,7 @@ class MediaDrops(PanelPart):
         if not url.startswith(LOCAL):
             return url
         name = (self.uploads.get(url[len(LOCAL):]) or {}).get("name") or "clip.mp4"
-        return STAND_IN + safe_name(name)
+        return stand_in_url(name)
 
     def errors(self, form: Mapping[str, Any]) -> dict[str, str]:
         """Form field -> why a dropped file stops Generate (not uploaded yet)."""
