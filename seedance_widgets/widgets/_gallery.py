@@ -17,6 +17,7 @@ import traitlets
 from .._catalog import default_catalog
 from .._client import AsyncSeedanceClient
 from .._task import Task
+from ..history import HistoryEntry
 from ._base import WidgetBase, child
 from ._card import CardModel, card_for, shared_card
 from ._history import PAGE, tracker_from_entry
@@ -95,7 +96,7 @@ class Gallery(WidgetBase):
         self._publish()
         return len(new)
 
-    def _card_of(self, entry: Any) -> CardModel:
+    def _card_of(self, entry: HistoryEntry) -> CardModel:
         existing = self._cards.get(entry.id)
         if alive(existing):
             return existing
@@ -104,8 +105,7 @@ class Gallery(WidgetBase):
                    else tracker_from_entry(self.client, entry, self.history.store))
         card = self._show(tracker, poll=not tracker.following)
         if shared is None:
-            card.starred = bool(getattr(entry, "starred", False))
-            card.note = str(getattr(entry, "note", "") or "")
+            card.starred, card.note = entry.starred, entry.note
             card.history_on = self.history.available
             card.refresh()
         return card
