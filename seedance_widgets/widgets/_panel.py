@@ -158,19 +158,18 @@ class SeedancePanel(WidgetBase):
             return self._uploads.get(url[len(UPLOAD):], url)
         return self._drops.stand_in(url.strip())  # a clip not uploaded yet: checks only
 
-    def _source(self, task_id: str) -> TaskTracker | None:
-        cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
-        card = cards.get(task_id)
-        return card.tracker if card else None
+    def _known_cards(self) -> dict[str, CardModel]:
+        """The cards of every task this panel knows: its gallery's and its own."""
+        return {**(self.gallery._cards if self.gallery else {}), **self._cards}
 
     def _input_seconds(self) -> float | None:
         f = self.form or {}
         if f.get("operation") == "video-extension":
-            src = self._source(str(f.get("task_id") or ""))
-            return src.video_seconds if src else None
+            card = self._known_cards().get(str(f.get("task_id") or ""))
+            return card.tracker.video_seconds if card else None
         if f.get("operation") == "video-to-video":
             url = str(f.get("video_url") or "")
-            for card in (self.gallery._cards if self.gallery else self._cards).values():
+            for card in self._known_cards().values():
                 if url and card.tracker.task.video_url == url:
                     return card.tracker.video_seconds
         return None
@@ -198,9 +197,8 @@ class SeedancePanel(WidgetBase):
         self.sources = self._sources()
 
     def _sources(self) -> list[dict[str, Any]]:
-        cards = {**(self.gallery._cards if self.gallery else {}), **self._cards}
         out = []
-        for card in cards.values():
+        for card in self._known_cards().values():
             t = card.tracker.task
             if t.succeeded and not t.cancelled:
                 prompt = str(card.info.get("prompt") or "")
