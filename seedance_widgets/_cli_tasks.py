@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._catalog import OPERATIONS, default_catalog
+from ._home import DEMO_SERVER
 from .history import STATUS_FILTERS, History, HistoryEntry, SubmitRecord
 from .history._query import MAX_PAGE
 
@@ -44,7 +45,7 @@ def _short(text: str, width: int = PROMPT_WIDTH) -> str:
 
 
 def _cost(entry: HistoryEntry) -> str:
-    if entry.server == "demo":
+    if entry.server == DEMO_SERVER:
         return "demo"
     return f"${entry.cost_usd:.2f}" if entry.cost_usd is not None else "—"
 

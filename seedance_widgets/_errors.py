@@ -288,6 +288,8 @@ class UsageError(SeedanceError, ValueError):
 
 class SaveError(SeedanceError):
     """A result could not be written to disk (the folder, the disk, the file system refused)."""
+
+
 class HistoryError(SeedanceError):
     """The task history cannot be used. `kind` is one of `read-only`, `full`, `locked`,
     `corrupt`, `newer-schema`, `missing` or `io`; `path` is the file or folder concerned."""

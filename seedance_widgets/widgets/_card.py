@@ -123,13 +123,11 @@ def curl_code(body: dict[str, Any], *, base_url: str, demo: bool) -> str:
 
         auth = f'-H "Authorization: Bearer {DEMO_API_KEY}"'
         where = f"{base_url}  # this kernel's demo emulator: it lives as long as the kernel"
-        url = base_url
     else:
         auth = '-H "Authorization: Bearer $TOKENLAB_API_KEY"'
         where = base_url
-        url = base_url
     return (f"# {where}\n"
-            f"curl -sS -X POST {shlex.quote(url + '/v1/videos/generations')} \\\n"
+            f"curl -sS -X POST {shlex.quote(base_url + '/v1/videos/generations')} \\\n"
             f"  {auth} \\\n  -H \"Content-Type: application/json\" \\\n"
             f"  --data-binary @- <<JSON\n{text}\nJSON\n")
 
