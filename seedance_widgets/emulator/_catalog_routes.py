@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .._catalog import CNY_PER_USD, Catalog, ModelSpec
-from .._request import OPERATION_INPUTS, VideoRequest
+from .._fields import OPERATION_INPUTS
+from .._request import VideoRequest
 from ._errors import bad_request, fail
 
 OWNER = "bytedance"

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._catalog import Catalog
-from .._request import VideoRequest
+from .._fields import inferred_operation
 
 
 class ApiFailure(Exception):
@@ -40,16 +40,12 @@ def _field(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc) if loc else "request"
 
 
-def _operation_of(body: Mapping[str, Any]) -> str | None:
+def _operation_of(body: Mapping[str, Any]) -> str:
     # The hints must describe the operation the request was going to run, which validation may
-    # never have reached; build an unvalidated model just to reuse its inference.
+    # never have reached.
     if isinstance(body.get("operation"), str):
         return body["operation"]
-    known = {k: v for k, v in body.items() if k in VideoRequest.model_fields}
-    try:
-        return VideoRequest.model_construct(**known)._inferred_operation()
-    except Exception:  # odd value types: no operation, so no per-operation hints
-        return None
+    return inferred_operation(body)
 
 
 def validation_failure(

@@ -15,8 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from .._catalog import OPERATIONS, Catalog, ModelSpec
+from .._fields import ALIASES, FIELD_OPERATION, OPERATION_INPUTS
 from .._pricing import PriceEstimate, estimate_price
-from .._request import ALIASES, FIELD_OPERATION, OPERATION_INPUTS, VideoRequest
+from .._request import VideoRequest
 from ._protocol import FormState, GenerateState, PriceState, Ref
 
 FORM_DEFAULTS: FormState = {

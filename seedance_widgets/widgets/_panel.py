@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from .._client import AsyncSeedanceClient
 from .._demo import DEMO_NOTICE
 from .._errors import BudgetExceededError, SeedanceError, TaskNotRecordedError, UsageError
-from .._inputs import money
+from .._inputs import MAX_IMAGE_BYTES, money
 from .._media_host import AsyncMedia, MediaHost
 from .._pricing import PriceEstimate, estimate_price
-from .._request import MAX_IMAGE_BYTES, VideoRequest
+from .._request import VideoRequest
 from .._task import Task
 from . import _form as form_rules
 from ._base import WidgetBase, child

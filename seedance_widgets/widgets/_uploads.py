@@ -13,7 +13,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from .._request import IMAGE_MIME, MAX_IMAGE_BYTES
+from .._inputs import IMAGE_MIME, MAX_IMAGE_BYTES
 from ._form import make_ref
 
 UPLOAD = "upload://"
