@@ -7,6 +7,7 @@
  */
 import { h, setText, show, setSrc, safeSrc, fmtDuration, copyText } from "./dom.js";
 import { createDetails } from "./details.js";
+import { ACTIONS } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").CardInfo} CardInfo */
 /** @typedef {import("./protocol.js").CardLive} CardLive */
@@ -14,11 +15,12 @@ import { createDetails } from "./details.js";
 const PILL = /** @type {Record<string, string>} */ ({
   pending: "wait", processing: "run", completed: "ok", failed: "bad", cancelled: "off",
 });
-const ACTION_LABELS = /** @type {[string, string, string][]} */ ([
-  ["extend", "Extend", "Continue this video in a new task"],
-  ["use_last_frame", "Use last frame", "Start a new image-to-video task from the last frame"],
-  ["rerun", "Re-run", "Load this request into the panel to run it again, with edits"],
-]);
+/** The kernel's actions (protocol.js), each with its label and tooltip. */
+const ACTION_LABELS = /** @type {Record<string, [string, string]>} */ ({
+  extend: ["Extend", "Continue this video in a new task"],
+  use_last_frame: ["Use last frame", "Start a new image-to-video task from the last frame"],
+  rerun: ["Re-run", "Load this request into the panel to run it again, with edits"],
+});
 
 /**
  * @param {string} label
@@ -61,7 +63,7 @@ export function createCard({ send, media, code, rootTestid, head }) {
   const error = h("div", { class: "sw-err", role: "alert", testid: "error" });
   const message = h("div", { class: "sw-muted sw-small", role: "status", testid: "cancel-result" });
   const star = h("button", { type: "button", class: "sw-icon sw-star", testid: "star", "aria-pressed": "false", onclick: onStar });
-  const actions = Object.fromEntries(ACTION_LABELS.map(([a, label, tip]) => [a, button(label, a.replace(/_/g, "-"), () => act(a), tip)]));
+  const actions = Object.fromEntries(ACTIONS.map((a) => [a, button(ACTION_LABELS[a][0], a.replace(/_/g, "-"), () => act(a), ACTION_LABELS[a][1])]));
   const cancel = button("Cancel", "cancel", onCancel);
   const save = button("Save", "save", onSave, "Download the video into the kernel's data folder");
   const copy = button("Copy code", "copy-code", onCopy, "Copy Python that makes this video again");
@@ -72,7 +74,7 @@ export function createCard({ send, media, code, rootTestid, head }) {
     mediaBox,
     h("div", { class: "sw-card-line" }, head, pill, progress, pct, elapsed, eta, h("span", { class: "sw-grow" }), cost, star),
     title, prompt, error, message,
-    h("div", { class: "sw-card-actions" }, actions.extend, actions.use_last_frame, actions.rerun, cancel, save, copy),
+    h("div", { class: "sw-card-actions" }, ACTIONS.map((a) => actions[a]), cancel, save, copy),
     details.el);
 
   function id() {
@@ -177,7 +179,7 @@ export function createCard({ send, media, code, rootTestid, head }) {
     mediaBox.classList.toggle("sw-empty-media", !done);
     updateProgress(l);
     // buttons: what the kernel offers, nothing decided here
-    for (const [a] of ACTION_LABELS) show(actions[a], l.actions.includes(a));
+    for (const a of ACTIONS) show(actions[a], l.actions.includes(a));
     show(cancel, !l.terminal);
     cancel.disabled = !l.can_cancel;
     cancel.title = l.can_cancel ? "Cancel this task" : "Only pending tasks can be cancelled";

@@ -4,18 +4,9 @@
  * lives once per kernel in a shared asset model; this loader fetches it from there, injects its
  * CSS once per page, imports it from a Blob URL once per bundle hash, and hands over.
  */
-const KEY = "__seedance_widgets_bundles__";
+import { childModel } from "./protocol.js";
 
-/**
- * @param {any} host anywidget 0.11's host (getModel), absent in older front ends
- * @param {any} model
- * @returns {Promise<any>}
- */
-async function assetModel(host, model) {
-  const ref = String(model.get("_asset") || "");
-  if (host && typeof host.getModel === "function") return host.getModel(ref);
-  return model.widget_manager.get_model(ref.replace(/^anywidget:/, ""));
-}
+const KEY = "__seedance_widgets_bundles__";
 
 /**
  * @param {any} host
@@ -23,7 +14,7 @@ async function assetModel(host, model) {
  * @returns {Promise<{render: (ctx: any) => any}>}
  */
 async function load(host, model) {
-  const asset = await assetModel(host, model);
+  const asset = await childModel(host, model, String(model.get("_asset") || ""));
   const sha = String(asset.get("sha"));
   /** @type {Record<string, Promise<any>>} */
   const cache = /** @type {any} */ (globalThis)[KEY] || ( /** @type {any} */ (globalThis)[KEY] = {});

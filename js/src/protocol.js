@@ -40,7 +40,6 @@
  *   note: string, history: boolean}} CardLive
  * @typedef {{total: number, shown: number, has_more: boolean, history: boolean,
  *   problem: string|null, models: string[]}} GalleryStatus
- * @typedef {{search: string, status: string, model: string, starred: boolean}} GalleryQuery
  * @typedef {{id: string, python: string, curl: string, json: string}} CodeMsg
  * @typedef {{type: string, [key: string]: any}} Msg
  * @typedef {(msg: Msg, buffers?: ArrayBuffer[]) => void} Send
