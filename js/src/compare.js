@@ -3,7 +3,7 @@
  * Side-by-side comparison of chosen runs: one player each, played, paused and seeked together,
  * with each run's prompt and parameters beneath.
  */
-import { h, fill, paramsText } from "./dom.js";
+import { h, fill, show, setSrc, paramsText } from "./dom.js";
 import { resolveVideo } from "./media.js";
 
 /**
@@ -18,7 +18,7 @@ export function createCompare({ media }) {
     for (const fn of cleanup) fn();
     cleanup = [];
     el.replaceChildren();
-    el.hidden = true;
+    show(el, false);
   }
 
   /**
@@ -43,7 +43,7 @@ export function createCompare({ media }) {
       let player;
       if (live.succeeded) {
         const v = /** @type {HTMLVideoElement} */ (h("video", { controls: true, playsinline: true, muted: true, preload: "auto", testid: "compare-video" }));
-        cleanup.push(resolveVideo(media, info.id, live, (url) => v.setAttribute("src", url)));
+        cleanup.push(resolveVideo(media, info.id, live, (url) => setSrc(v, url)));
         cleanup.push(() => v.pause());
         v.addEventListener("play", () => all((o) => o !== v && o.paused && o.play().catch(() => {})));
         v.addEventListener("pause", () => all((o) => o !== v && !o.paused && o.pause()));
@@ -67,7 +67,7 @@ export function createCompare({ media }) {
         h("button", { type: "button", class: "sw-btn sw-primary", testid: "compare-play", onclick: playAll, disabled: !videos.length }, "▶ Play together"),
         h("button", { type: "button", class: "sw-btn", onclick: close }, "Close")),
       h("div", { class: "sw-compare-strip" }, cols));
-    el.hidden = false;
+    show(el, true);
     el.scrollIntoView({ block: "nearest" });
   }
 

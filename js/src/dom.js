@@ -78,6 +78,24 @@ export function fill(el, ...children) {
 }
 
 /**
+ * Render <option>s only when the list changes, so an open dropdown is not rebuilt under the
+ * user. A value the list does not contain stays visible, marked, instead of silently vanishing.
+ * @param {HTMLSelectElement} select
+ * @param {[string, string][]} opts value/label pairs
+ * @param {unknown} value
+ */
+export function setOptions(select, opts, value) {
+  const v = value == null ? "" : String(value);
+  const all = opts.some(([o]) => o === v) || v === "" ? opts : [...opts, /** @type {[string, string]} */ ([v, `${v} (not available)`])];
+  const key = JSON.stringify(all);
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    fill(select, all.map(([o, label]) => h("option", { value: o }, label)));
+  }
+  if (select.value !== v) select.value = v;
+}
+
+/**
  * Set text only when it changed: avoids needless layout work on every tick.
  * @param {Element} el
  * @param {unknown} text
@@ -119,6 +137,13 @@ export function fmtDuration(seconds) {
 
 /** @param {number} usd */
 export const fmtUsd = (usd) => `$${usd.toFixed(2)}`;
+
+/** A random whole number 0 to 2^32 - 1 (a seed, or a key), from the browser's CSPRNG. */
+export function randomU32() {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0];
+}
 
 /**
  * Clipboard with a fallback for non-secure contexts (http:// Jupyter servers).

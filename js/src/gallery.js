@@ -7,23 +7,19 @@
 import { createCard } from "./card.js";
 import { createCompare } from "./compare.js";
 import { createMedia, createCodeCache } from "./media.js";
-import { h, fill, setText, show, debounce } from "./dom.js";
+import { h, setText, show, debounce, setOptions } from "./dom.js";
 import { onMessages, childModel } from "./protocol.js";
 
 const STATUSES = ["all", "pending", "processing", "completed", "failed", "cancelled"];
 
 /**
+ * A filter's <select>: "All" first; a value it does not offer (any more) shows as All.
  * @param {HTMLSelectElement} select
  * @param {string[]} values
  * @param {string} value
  */
 function setChoices(select, values, value) {
-  const key = values.join("\n");
-  if (select.dataset.key !== key) {
-    select.dataset.key = key;
-    fill(select, values.map((v) => h("option", { value: v }, v === "all" ? "All" : v)));
-  }
-  select.value = values.includes(value) ? value : "all";
+  setOptions(select, values.map((v) => [v, v === "all" ? "All" : v]), values.includes(value) ? value : "all");
 }
 
 /**

@@ -7,8 +7,7 @@
  * kernel switches the operation and says so). Loading, empty and error states come from the
  * kernel's `assets` state.
  */
-import { h, fill, setText, show } from "../dom.js";
-import { setOptions } from "./ui.js";
+import { h, fill, setText, show, setOptions } from "../dom.js";
 
 /** Operation -> where an image asset can go ([field, label]). */
 const TARGETS = /** @type {Record<string, [string, string][]>} */ ({

@@ -1,11 +1,12 @@
 // @ts-check
 /** Drag and drop: URLs from a drag (text/uri-list or URL-looking text) and image files. */
+import { randomU32 } from "../dom.js";
 
 /**
  * URLs carried by a drag: text/uri-list (skipping # comments), else URL-looking plain text.
  * @param {DataTransfer} dt
  */
-export function droppedUrls(dt) {
+function droppedUrls(dt) {
   const list = dt.getData("text/uri-list");
   if (list) return list.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   return dt.getData("text/plain").split(/\s+/).filter((w) => /^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(w));
@@ -61,7 +62,5 @@ export function nameOf(url) {
 }
 
 export function newKey() {
-  const a = new Uint32Array(1);
-  crypto.getRandomValues(a);
-  return a[0].toString(16).padStart(8, "0");
+  return randomU32().toString(16).padStart(8, "0");
 }

@@ -5,8 +5,8 @@
  * Switching models sends the choice as it is: the kernel moves the other settings to the
  * nearest values the model allows and says so.
  */
-import { h, setText } from "../dom.js";
-import { field, setOptions, setValue } from "./ui.js";
+import { h, setText, setOptions, randomU32 } from "../dom.js";
+import { field, setValue } from "./ui.js";
 
 const OP_LABELS = /** @type {Record<string, string>} */ ({
   "text-to-video": "Text → video",
@@ -19,10 +19,10 @@ const OP_LABELS = /** @type {Record<string, string>} */ ({
 const MAX_SEED = 4294967295;
 
 /**
- * @param {{model: any, fs: import("./state.js").FormState, onSubmitKey: () => void,
+ * @param {{fs: import("./state.js").FormState, onSubmitKey: () => void,
  *   modelInfo: () => import("./ui.js").ModelInfo}} ctx
  */
-export function createFields({ model, fs, onSubmitKey, modelInfo }) {
+export function createFields({ fs, onSubmitKey, modelInfo }) {
   const modelSel = h("select", { testid: "model", onchange: () => fs.edit("model", modelSel.value) });
   const opSel = h("select", { testid: "operation", onchange: () => fs.edit("operation", opSel.value) });
   const prompt = h("textarea", {
@@ -63,7 +63,7 @@ export function createFields({ model, fs, onSubmitKey, modelInfo }) {
   const lockBox = h("input", {
     type: "checkbox", testid: "seed-lock",
     onchange: () => {
-      if (lockBox.checked && fs.form.seed == null) fs.edit("seed", randomSeed());
+      if (lockBox.checked && fs.form.seed == null) fs.edit("seed", randomU32());
       fs.edit("seed_locked", lockBox.checked);
     },
   });
@@ -71,7 +71,7 @@ export function createFields({ model, fs, onSubmitKey, modelInfo }) {
   const dice = h("button", {
     type: "button", class: "sw-btn sw-small-btn", testid: "seed-random", title: "Draw a new random seed and lock it", "aria-label": "Randomise seed",
     onclick: () => {
-      fs.edit("seed", randomSeed());
+      fs.edit("seed", randomU32());
       fs.edit("seed_locked", true);
     },
   }, "↻ New");
@@ -113,10 +113,4 @@ export function createFields({ model, fs, onSubmitKey, modelInfo }) {
   }
 
   return { controls: c, sync, prompt };
-}
-
-function randomSeed() {
-  const a = new Uint32Array(1);
-  crypto.getRandomValues(a);
-  return a[0];
 }

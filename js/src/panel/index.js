@@ -57,7 +57,7 @@ export function renderPanel({ model, el, host, life }) {
     return byUpload.get(url) || "";
   };
 
-  const fields = createFields({ model, fs, onSubmitKey: submit, modelInfo });
+  const fields = createFields({ fs, onSubmitKey: submit, modelInfo });
   const extras = createMaterials({ model, fs });
   const drawer = createDrawer({ model, fs });
   const inputs = createInputs({ fs, upload, dropMedia, previewOf, extras });

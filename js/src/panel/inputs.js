@@ -4,8 +4,8 @@
  * or a dropped image (sent to the kernel, which decodes it before accepting it). "Task to
  * extend" is a picker of finished tasks; a typed id still works.
  */
-import { h, show, safeSrc } from "../dom.js";
-import { field, setOptions, setValue } from "./ui.js";
+import { h, show, safeSrc, setSrc, setOptions } from "../dom.js";
+import { field, setValue } from "./ui.js";
 import { makeDropTarget } from "./drop.js";
 
 const IMAGE_INPUTS = /** @type {[string, string, string][]} */ ([
@@ -74,7 +74,7 @@ export function createInputs({ fs, upload, dropMedia, previewOf, extras }) {
       const v = String(f[key] || "");
       const src = previewOf(v) || safeSrc(v);
       show(previews[key], !!src);
-      if (src && previews[key].getAttribute("src") !== src) previews[key].setAttribute("src", src);
+      setSrc(previews[key], src);
     }
     setValue(video, fs.pending.has("video_url"), f.video_url || "");
     const id = String(f.task_id || "");

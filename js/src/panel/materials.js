@@ -8,6 +8,7 @@
  * The kernel decides every status and message; this only renders them and sends the clicks.
  */
 import { h, fill, show } from "../dom.js";
+import { nameOf } from "./drop.js";
 
 const IMAGE_FIELDS = ["image_url", "start_image", "end_image"];
 const WORDS = /** @type {Record<string, string>} */ ({
@@ -83,7 +84,7 @@ export function createMaterials({ model, fs }) {
         title: "Register this URL as a TokenLab material asset: it is imported once, then asset:// stands for it in any run",
         onclick: () => {
           fs.flush();
-          model.send({ type: "register", key, url: it.url, name: nameOf(key, it.url) });
+          model.send({ type: "register", key, url: it.url, name: refName(key, it.url) });
         },
       }, mine ? "Register again" : "Register as asset")
       : null;
@@ -119,10 +120,10 @@ export function createMaterials({ model, fs }) {
    * @param {string} key
    * @param {string} url
    */
-  function nameOf(key, url) {
+  function refName(key, url) {
     const refs = /** @type {import("../protocol.js").Ref[]} */ (fs.form.references || []);
     const r = refs.find((x) => x.key === key);
-    return (r && r.name) || url.split(/[?#]/)[0].split("/").filter(Boolean).pop() || "";
+    return (r && r.name) || nameOf(url);
   }
 
   /** Re-render every slot from the kernel's state (cheap: unchanged slots are skipped). */
