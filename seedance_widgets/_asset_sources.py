@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import threading
 from pathlib import Path
 
+from ._files import write_atomic
 from ._home import data_dir
 
 log = logging.getLogger("seedance_widgets")
@@ -75,8 +74,6 @@ class SourceBook:
                 everything = self._all()
                 everything[self.server] = dict(mine)
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
-                tmp.write_text(json.dumps(everything))
-                os.replace(tmp, self.path)
+                write_atomic(self.path, json.dumps(everything).encode())
             except OSError as exc:
                 log.warning("could not remember the source of asset %s: %s", asset_id, exc)

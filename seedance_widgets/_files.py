@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import secrets
 from pathlib import Path
 
 from ._errors import SaveError
@@ -66,6 +67,18 @@ def prepare_folder(dest: Path) -> None:
                         ) from None
     if not os.access(dest.parent, os.W_OK):
         raise SaveError(f"cannot write into {dest.parent}: permission denied")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: a reader never sees half a file, and two
+    writers never mix (each writes its own temporary file, then renames it into place)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_text(path: Path, text: str) -> None:

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .._files import write_atomic
 from ._config import Timings
 from ._errors import fail
 from ._media import Media, MediaError, check_video_deeply, probe
-from ._persist import write_atomic
 
 logger = logging.getLogger("seedance_widgets.emulator")
 

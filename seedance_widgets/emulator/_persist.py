@@ -16,18 +16,13 @@ import secrets
 from pathlib import Path
 
 from .._catalog import Catalog
+from .._files import write_atomic
 from .._request import VideoRequest
 from ._task import LAST_FRAME_SUFFIX, PERSISTED, VIDEO_SUFFIX, Task
 
 logger = logging.getLogger("seedance_widgets.emulator")
 
 TASK_ID = re.compile(r"^ldtask_[0-9a-f]{32}$")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def load_url_key(state_dir: Path | None) -> bytes:
