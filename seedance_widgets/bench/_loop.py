@@ -136,7 +136,7 @@ async def cpu_per_poll(cfg: Config, base_url: str, key: str) -> dict[str, Any]:
     ours_wall: list[float] = []
     raw_cpu: list[float] = []
     raw_wall: list[float] = []
-    async with (AsyncSeedanceClient(key, base_url, journal=False) as client,
+    async with (AsyncSeedanceClient(key, base_url, history=False) as client,
                 httpx.AsyncClient(base_url=base_url,
                                   headers={"Authorization": f"Bearer {key}"}) as raw):
         task = await client.create(bench_request())
