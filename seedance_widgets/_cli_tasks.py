@@ -19,6 +19,8 @@ from .history._query import MAX_PAGE
 
 PROMPT_WIDTH = 50
 DEFAULT_LIMIT = 50
+SHOWN_ID = 8  # characters of an attempt id shown beside an unresolved create
+MIN_PREFIX = 6
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +34,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--starred", action="store_true", help="only starred tasks")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N",
                    help="show at most N tasks (default %(default)s)")
+    p.add_argument("--dismiss", action="append", metavar="ID",
+                   help="stop listing an unresolved create once you have looked for its task: "
+                        "the ID shown beside it (a prefix of 6+ characters will do), or 'all'. "
+                        "Its record stays in the history. May be repeated.")
     p.set_defaults(func=cmd_tasks)
 
 
@@ -63,11 +69,32 @@ def _unresolved(submits: list[SubmitRecord], out: list[str]) -> None:
     for s in submits[-10:]:
         why = f"ambiguous: {s.cause}" if s.outcome == "ambiguous" and s.cause else \
             "no answer recorded" if s.outcome == "in_flight" else s.outcome
-        out.append(f"  sent {_when(s.sent_at)}  on {s.server}  ({why})  fingerprint "
-                   f"{s.fingerprint}  {_short(s.prompt, 40)}")
+        out.append(f"  {s.attempt[:SHOWN_ID]}  sent {_when(s.sent_at)}  on {s.server}  ({why})  "
+                   f"fingerprint {s.fingerprint}  {_short(s.prompt, 40)}")
     if len(submits) > 10:
         out.append(f"  … and {len(submits) - 10} earlier")
+    out.append("Once you have looked for one, `seedance-widgets tasks --dismiss ID` (or "
+               "`--dismiss all`) stops listing it; its record stays.")
     out.append("")
+
+
+def _to_dismiss(wanted: Sequence[str], unresolved: list[SubmitRecord]) -> list[str] | str:
+    """The attempt ids the user named, or a one-line reason none is dismissed."""
+    if any(w.strip().lower() == "all" for w in wanted):
+        return [s.attempt for s in unresolved]
+    known = ", ".join(s.attempt[:SHOWN_ID] for s in unresolved) or "none"
+    chosen: list[str] = []
+    for raw in wanted:
+        w = raw.strip().lower()
+        if len(w) < MIN_PREFIX:
+            return (f"--dismiss {raw!r}: give at least {MIN_PREFIX} characters of the ID shown "
+                    f"beside an unresolved create (unresolved now: {known}), or 'all'")
+        hits = [s.attempt for s in unresolved if s.attempt.startswith(w)]
+        if len(hits) != 1:
+            what = f"{len(hits)} unresolved creates have" if hits else "no unresolved create has"
+            return f"--dismiss {raw!r}: {what} that ID (unresolved now: {known})"
+        chosen += hits
+    return chosen
 
 
 def _newest(history: History, limit: int, filters: dict[str, Any]) -> list[HistoryEntry]:
@@ -97,6 +124,17 @@ def cmd_tasks(a: argparse.Namespace) -> int:
     total = history.count(**filters)
     out: list[str] = []
     unresolved = history.unresolved_submits()
+    if a.dismiss and not history.available:
+        print("error: --dismiss needs a history it can write to", file=sys.stderr)
+        return 1
+    if a.dismiss:
+        chosen = _to_dismiss(a.dismiss, unresolved)
+        if isinstance(chosen, str):
+            print(f"error: {chosen}", file=sys.stderr)
+            return 2
+        done = history.dismiss_submits(chosen)
+        out.append(f"dismissed {done} unresolved create(s); their records stay in the history")
+        unresolved = history.unresolved_submits()
     if unresolved:
         _unresolved(unresolved, out)
     filtered = any(v is not None for v in filters.values())

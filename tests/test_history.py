@@ -213,6 +213,28 @@ def test_a_damaged_database_raises_a_clear_error(tmp_path: Path) -> None:
     assert info.value.kind == "corrupt" and "history.sqlite3.broken" in str(info.value)
 
 
+def test_a_version_1_file_is_migrated_in_place_and_keeps_everything(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    h = History(path)
+    add(h, 1)
+    h.ambiguous(server="srv", request={"prompt": "maybe"}, fingerprint="fp", cause="HTTP 502",
+                sent_at="2026-01-01T00:00:00+00:00", attempt="a1")
+    h.close()
+    con = sqlite3.connect(path)  # what version 1 wrote: no dismissed_at, schema 1
+    con.execute("ALTER TABLE submits DROP COLUMN dismissed_at")
+    con.execute("DELETE FROM schema_version WHERE version = 2")
+    con.commit()
+    con.close()
+    h = History(path)
+    assert h.available and [e.id for e in h.entries()] == ["ldtask_0001"]
+    assert [s.attempt for s in h.unresolved_submits()] == ["a1"]
+    assert h.dismiss_submits(["a1"]) == 1 and h.unresolved_submits() == []
+    h.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+    con.close()
+
+
 def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     History(path).close()

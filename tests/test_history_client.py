@@ -153,6 +153,53 @@ def test_tasks_cli_columns_filters_and_limit(tmp_path: Path,
         assert captured.out == ""
 
 
+def test_unresolved_creates_are_dismissed_by_id_and_their_records_stay(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    h = History()
+    old = "2026-01-02T03:04:05+00:00"
+    for attempt, prompt in (("3f9a2b1c" + "0" * 24, "fox one"), ("3f9a77aa" + "1" * 24, "fox two"),
+                            ("c0ffee00" + "2" * 24, "fox three")):
+        h.ambiguous(server="srv", request={"prompt": prompt}, fingerprint=f"fp-{prompt}",
+                    sent_at=old, cause="ReadTimeout", attempt=attempt)
+    h.submitting(attempt="made", server="srv", request={"prompt": "made"}, fingerprint="fpm")
+    h.created(Task(id="t1"), attempt="made", server="srv", request={"prompt": "made"},
+              fingerprint="fpm")
+    assert cli.main(["tasks"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out[1:4]] == ["3f9a2b1c", "3f9a77aa", "c0ffee00"]
+    assert "--dismiss ID" in out[4] and "record stays" in out[4]
+
+    # Too short, shared by two, unknown: refused in one line that lists what can be dismissed.
+    for bad, says in (("3f9a", "at least 6 characters"), ("3f9a2", "at least 6 characters"),
+                      ("3f9a00", "no unresolved create has"), ("zzzzzzzz", "no unresolved")):
+        assert cli.main(["tasks", "--dismiss", bad]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.count("\n") == 1
+        assert says in captured.err and "3f9a2b1c, 3f9a77aa, c0ffee00" in captured.err, bad
+    h.ambiguous(server="srv", request={"prompt": "twin"}, fingerprint="fpt", sent_at=old,
+                cause="ReadTimeout", attempt="3f9a2b1cffff" + "3" * 20)
+    assert cli.main(["tasks", "--dismiss", "3f9a2b1c"]) == 2
+    assert "2 unresolved creates have" in capsys.readouterr().err
+    assert len(h.unresolved_submits()) == 4  # nothing was dismissed by a refused command
+
+    assert cli.main(["tasks", "--dismiss", "3F9A2B1C0", "--dismiss", "c0ffee"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "dismissed 2 unresolved create(s); their records stay in the history"
+    assert "2 create request(s) were sent but never clearly answered" in out[1]
+    assert {s.request["prompt"] for s in h.unresolved_submits()} == {"fox two", "twin"}
+    assert cli.main(["tasks", "--dismiss", "all"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("dismissed 2 ") and not any("never clearly" in x for x in out)
+    assert h.unresolved_submits() == []
+    # The records stay, with when they were dismissed; a created attempt is not touched.
+    by_attempt = {s.attempt: s for s in h.submits()}
+    assert len(by_attempt) == 5 and by_attempt["made"].dismissed_at is None
+    assert all(s.dismissed_at is not None for k, s in by_attempt.items() if k != "made")
+    assert h.dismiss_submits(["made", "no-such-attempt"]) == 0
+    with pytest.raises(TypeError, match="list of attempt ids"):
+        h.dismiss_submits("made")
+
+
 def test_tasks_cli_says_history_is_off_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     home = seedance_widgets.history.data_dir()
     home.mkdir(parents=True)

@@ -217,16 +217,25 @@ def _without_dac_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-@pytest.fixture
-def read_only_home() -> Iterator[tuple[Path, Path, dict[str, object]]]:
-    """(a read-only data folder holding an earlier history, a writable folder, Popen kwargs)."""
-    base = Path(tempfile.mkdtemp(prefix="sw-ro-"))
-    home, out = base / "home", base / "out"
-    out.mkdir()
-    with History(home / "history.sqlite3") as earlier:
+def _earlier_history(path: Path) -> None:
+    with History(path) as earlier:
         req = {"model": "seedance-2.0", "operation": "text-to-video", "prompt": "from before"}
         earlier.created(Task(id="ldtask_before", status="completed"), attempt=None,
                         server="demo", request=req, fingerprint="fp")
+
+
+@pytest.fixture
+def read_only_home() -> Iterator[tuple[Path, Path, dict[str, object]]]:
+    """(a read-only data folder holding an earlier history, a writable folder, Popen kwargs)."""
+    yield from _read_only_home(_earlier_history)
+
+
+def _read_only_home(prepare: Callable[[Path], None]
+                    ) -> Iterator[tuple[Path, Path, dict[str, object]]]:
+    base = Path(tempfile.mkdtemp(prefix="sw-ro-"))
+    home, out = base / "home", base / "out"
+    out.mkdir()
+    prepare(home / "history.sqlite3")
     os.chmod(home, 0o555)
     kwargs: dict[str, object] = {}
     if os.geteuid() == 0:
@@ -290,3 +299,30 @@ def test_read_only_data_folder(read_only_home: tuple[Path, Path, dict[str, objec
     assert listing.stderr.count("\n") == 1 and listing.stderr.startswith("history is off: ")
     assert "ldtask_before" in listing.stdout and "from before" in listing.stdout
     assert sorted(p.name for p in home.iterdir()) == ["history.sqlite3"]
+
+
+def _version_1_history(path: Path) -> None:
+    _earlier_history(path)
+    with History(path) as h:
+        h.ambiguous(server="demo", request={"prompt": "maybe made"}, fingerprint="fpm",
+                    sent_at="2026-01-01T00:00:00+00:00", cause="HTTP 502", attempt="abcdef12")
+    con = sqlite3.connect(path)  # as version 1 wrote it: no dismissed_at, schema 1
+    con.execute("ALTER TABLE submits DROP COLUMN dismissed_at")
+    con.execute("DELETE FROM schema_version WHERE version = 2")
+    con.commit()
+    con.close()
+
+
+def test_an_older_history_in_a_read_only_folder_is_still_read() -> None:
+    # It cannot be migrated there, so it is read as it is: tasks and unresolved creates.
+    for home, out, kwargs in _read_only_home(_version_1_history):
+        listing = subprocess.run([sys.executable, "-m", "seedance_widgets", "tasks"],
+                                 env=child_env(home, HOME=str(out)), capture_output=True,
+                                 text=True, timeout=60, **kwargs)  # type: ignore[call-overload]
+        assert listing.returncode == 0, listing.stderr
+        assert listing.stderr.startswith("history is off: ") and "Traceback" not in listing.stderr
+        assert "ldtask_before" in listing.stdout and "from before" in listing.stdout
+        assert "abcdef12" in listing.stdout and "maybe made" in listing.stdout
+        con = sqlite3.connect(home / "history.sqlite3")
+        assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (1,)
+        con.close()

@@ -34,6 +34,7 @@ from ._schema import (
     fts_state,
     migrate,
     newer_schema_error,
+    read_as_current,
     rebuild_fts,
 )
 
@@ -146,6 +147,7 @@ class Database:
                 con.close()
                 raise HistoryError(f"{self.path} holds no history yet", kind="missing",
                                    path=str(self.path))
+            read_as_current(con, version)
             con.execute("PRAGMA query_only = ON")
             return con
         raise history_error(last or OSError("cannot open"), self.path)

@@ -15,7 +15,7 @@ TASK_COLUMNS = ("id", "server", "created_at", "updated_at", "request", "fingerpr
                 "progress", "video_url", "last_frame_url", "local_path", "sha256", "cost_usd",
                 "billing_transaction_id", "error", "cancelled")
 SUBMIT_COLUMNS = ("attempt", "server", "sent_at", "updated_at", "request", "fingerprint",
-                  "outcome", "status_code", "cause", "task_id")
+                  "outcome", "status_code", "cause", "task_id", "dismissed_at")
 
 
 def parse_time(value: Any) -> dt.datetime | None:
@@ -115,7 +115,8 @@ class HistoryPage:
 @dataclass(frozen=True)
 class SubmitRecord:
     """One create attempt. `outcome`: in_flight (sent, no answer yet, or the process died),
-    created, refused (a 4xx answer), never_sent (no connection) or ambiguous."""
+    created, refused (a 4xx answer), never_sent (no connection) or ambiguous. `dismissed_at`:
+    when the user said they had looked for the task an unresolved attempt may have made."""
 
     attempt: str
     server: str
@@ -127,6 +128,7 @@ class SubmitRecord:
     status_code: int | None = None
     cause: str | None = None
     task_id: str | None = None
+    dismissed_at: dt.datetime | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> SubmitRecord:
@@ -134,7 +136,8 @@ class SubmitRecord:
         return cls(attempt=v["attempt"], server=v["server"], sent_at=parse_time(v["sent_at"]),
                    updated_at=parse_time(v["updated_at"]), request=parse_request(v["request"]),
                    fingerprint=v["fingerprint"], outcome=v["outcome"],
-                   status_code=v["status_code"], cause=v["cause"], task_id=v["task_id"])
+                   status_code=v["status_code"], cause=v["cause"], task_id=v["task_id"],
+                   dismissed_at=parse_time(v["dismissed_at"]))
 
     @property
     def prompt(self) -> str:

@@ -178,10 +178,12 @@ def submits(con: sqlite3.Connection, outcomes: Iterable[str] | None = None
 
 def unresolved(con: sqlite3.Connection, min_age_s: float) -> list[SubmitRecord]:
     """Ambiguous attempts at once; in-flight ones once they are older than `min_age_s`, since
-    a younger one may still be waiting for its answer in another process."""
+    a younger one may still be waiting for its answer in another process. Dismissed ones (the
+    user looked for their task) are left out."""
     cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=min_age_s)
               ).isoformat(timespec="milliseconds")
     rows = con.execute(f"SELECT {', '.join(SUBMIT_COLUMNS)} FROM submits WHERE "
-                       "outcome = 'ambiguous' OR (outcome = 'in_flight' AND sent_at <= ?) "
+                       "dismissed_at IS NULL AND (outcome = 'ambiguous' OR "
+                       "(outcome = 'in_flight' AND sent_at <= ?)) "
                        "ORDER BY sent_at, rowid", (cutoff,))
     return [SubmitRecord.from_row(r) for r in rows]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .._errors import HistoryError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SUBMIT_OUTCOMES = ("in_flight", "created", "refused", "never_sent", "ambiguous")
 
 _V1 = f"""
@@ -106,9 +106,21 @@ def _run_script(con: sqlite3.Connection, script: str) -> None:
             statement = ""
 
 
+# v2: a person can say they have looked for an unresolved create's task; the attempt stays.
+_V2 = "ALTER TABLE submits ADD COLUMN dismissed_at TEXT;\n"
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda con: _run_script(con, _V1),
+    2: lambda con: _run_script(con, _V2),
 }
+
+
+def read_as_current(con: sqlite3.Connection, version: int) -> None:
+    """Let a file of an older schema that cannot be migrated (a read-only folder) be read by
+    today's queries: temp views, shaped like today's tables, shadow the old ones."""
+    if version < 2:
+        con.execute("CREATE TEMP VIEW submits AS "
+                    "SELECT *, NULL AS dismissed_at FROM main.submits")
 
 
 def current_version(con: sqlite3.Connection) -> int:

@@ -225,6 +225,18 @@ class History:
         answer could not be recorded). Refused and never-sent creates are not among them."""
         return self._db.read(lambda con: q.unresolved(con, min_age_s), [])
 
+    def dismiss_submits(self, attempts: Sequence[str]) -> int:
+        """Stop listing these unresolved creates, once their possible task has been looked
+        for. The attempts stay in `submits()` with `dismissed_at` set; a created, refused or
+        never-sent attempt is left as it is. Returns how many were dismissed."""
+        if isinstance(attempts, str) or not all(isinstance(a, str) for a in attempts):
+            raise TypeError("attempts must be a list of attempt ids, e.g. [record.attempt]")
+        at = now()
+        with self._db.writing(durable=False) as con:
+            return sum(con.execute(
+                "UPDATE submits SET dismissed_at = ? WHERE attempt = ? AND dismissed_at IS NULL "
+                "AND outcome IN ('ambiguous', 'in_flight')", (at, a)).rowcount for a in attempts)
+
     def full_request(self, task: str | HistoryEntry) -> dict[str, Any] | None:
         """The create body exactly as sent, inline images restored, for a re-run (None when
         the task is not in the history)."""
