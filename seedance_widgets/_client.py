@@ -102,7 +102,7 @@ class AsyncSeedanceClient(Creating, Downloading):
                 req = None
             try:
                 snapshot = await self.get(Task(id=entry.id, request=req))
-                self._recorder.snapshot(snapshot)
+                await self._recorder.snapshot(snapshot)
                 out.append(snapshot)
             except (NotFoundError, PermissionDeniedError) as exc:
                 log.warning("recorded task %s is gone: %s", entry.id, exc)

@@ -48,10 +48,10 @@ class Creating(ClientCore):
         try:
             return await self._post(req, body, attempt_id, material_deadline)
         except APIError as exc:  # a refusal (4xx) made no task: settled, not unresolved
-            self._recorder.refused(attempt_id, exc.status_code)
+            await self._recorder.refused(attempt_id, exc.status_code)
             raise
         except APIConnectionError:  # only "never connected" leaves the attempts as this
-            self._recorder.never_sent(attempt_id)
+            await self._recorder.never_sent(attempt_id)
             raise
 
     async def _post(self, req: VideoRequest, body: dict[str, Any], attempt_id: str,
@@ -71,17 +71,18 @@ class Creating(ClientCore):
             except (TimeoutError, httpx.TimeoutException, httpx.TransportError) as exc:
                 cause = "no answer in time" if isinstance(exc, TimeoutError) else \
                     type(exc).__name__
-                raise self._ambiguous(req, sent_at, cause, attempt_id) from None
+                raise await self._ambiguous(req, sent_at, cause, attempt_id) from None
             if answer.ok:
                 try:
                     task = Task.from_response(answer.body, request=req, headers=answer.headers)
                 except InvalidResponseError:
-                    raise self._ambiguous(req, sent_at, "the answer names no readable task id",
-                                          attempt_id) from None
+                    raise await self._ambiguous(
+                        req, sent_at, "the answer names no readable task id", attempt_id
+                    ) from None
                 await self._recorder.created(task, attempt_id, body, req.fingerprint())
                 return task
             if answer.status >= 500 or answer.status == 408 or answer.status < 400:
-                raise self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
+                raise await self._ambiguous(req, sent_at, f"HTTP {answer.status}", attempt_id)
             error = api_error(answer)
             if isinstance(error, MaterialPreparingError):  # the contract: resend once ACTIVE
                 await self.assets.wait_preparing(error, deadline=material_deadline)
@@ -104,9 +105,9 @@ class Creating(ClientCore):
         data = request.to_body() if isinstance(request, VideoRequest) else dict(request or {})
         return VideoRequest.model_validate({**data, **fields}, context={"catalog": self.catalog})
 
-    def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str,
-                   attempt_id: str) -> AmbiguousSubmitError:
+    async def _ambiguous(self, req: VideoRequest, sent_at: dt.datetime, cause: str,
+                         attempt_id: str) -> AmbiguousSubmitError:
         err = AmbiguousSubmitError(req, sent_at, cause)
-        self._recorder.ambiguous(attempt_id, req.to_body(), err.fingerprint, sent_at, cause)
+        await self._recorder.ambiguous(attempt_id, req.to_body(), err.fingerprint, sent_at, cause)
         log.warning("%s", err)
         return err

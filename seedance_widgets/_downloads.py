@@ -92,7 +92,7 @@ class Downloading(Polling):
             "downloaded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
         write_text(dest.with_name(dest.name + ".json"), json.dumps(sidecar, indent=2))
-        self._recorder.saved(current.id, dest.resolve(), digest)
+        await self._recorder.saved(current.id, dest.resolve(), digest)
         return dest
 
     async def fetch_bytes(self, url: str, *, limit: int = 200 * 1024 * 1024,

@@ -116,7 +116,7 @@ class Polling(ClientCore):
                 return CancelResult("unsupported", current, f"not cancellable: {exc.message}")
             raise
         snapshot = Task.from_response(answer.body, previous=current, headers=answer.headers)
-        self._recorder.snapshot(snapshot)
+        await self._recorder.snapshot(snapshot)
         return CancelResult("cancelled" if snapshot.cancelled else "not_cancellable", snapshot,
                             "cancelled" if snapshot.cancelled else snapshot.status)
 
@@ -139,7 +139,7 @@ class Polling(ClientCore):
                 raise _timed_out(Task(id=str(task)), timeout) from None
         offset = _age(current)
         schedule = schedule or PollSchedule()
-        self._recorder.snapshot(current)  # a task that ended unwatched is recorded too
+        await self._recorder.snapshot(current)  # a task that ended unwatched is recorded too
         # The schedule sees each snapshot as soon as it arrives, so the ETA it carries
         # already counts that snapshot's progress.
         delay = schedule.next_delay(offset, current.status, current.progress)
@@ -160,7 +160,7 @@ class Polling(ClientCore):
             eta = schedule.eta(elapsed)
             if eta is not None and not current.is_terminal:
                 current = current.model_copy(update={"eta_seconds": eta})
-            self._recorder.snapshot(current)
+            await self._recorder.snapshot(current)
             yield current
 
     async def wait(self, task: TaskRef, *, timeout: float | None = DEFAULT_WAIT_TIMEOUT,

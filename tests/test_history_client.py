@@ -3,6 +3,7 @@ record, creates that made no task, `seedance-widgets tasks`, and the bench's his
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import sqlite3
@@ -58,6 +59,34 @@ async def test_a_create_the_history_could_not_record_is_recorded_when_it_can(
     assert entry is not None and entry.status == final.status == "completed"
     assert entry.prompt == "locked out" and entry.fingerprint
     assert [s.outcome for s in h.submits()] == ["created"]
+
+
+async def test_a_locked_history_never_stalls_the_event_loop(tmp_path: Path) -> None:
+    """Another process holds the write lock: the snapshot waits in a worker thread while the
+    loop keeps running, and is recorded before the watcher sees it."""
+    path = tmp_path / "history.sqlite3"
+    h = History(path, timeout=30)
+    with Emulator(timings=Timings(queue_s=0.1, run_s=0.3)) as emu:
+        async with AsyncSeedanceClient(emu.api_key, emu.base_url, history=h) as c:
+            task = await c.create(model="seedance-2.0", prompt="waiting for the lock", duration=4)
+            final = await c.wait(task)
+        holder = sqlite3.connect(path, isolation_level=None)  # another process, as it were
+        holder.execute("BEGIN IMMEDIATE")
+        # A new client (say, after a kernel restart) records what it sees, so it must write.
+        async with AsyncSeedanceClient(emu.api_key, emu.base_url, history=h) as c:
+            watcher = c.watch(final.id)
+            first = asyncio.ensure_future(anext(watcher))
+            ticks = 0
+            while not first.done() and ticks < 30:
+                await asyncio.sleep(0.01)  # a blocked loop would not come back here
+                ticks += 1
+            assert ticks == 30 and not first.done()
+            holder.execute("ROLLBACK")
+            seen = await first
+            await watcher.aclose()
+    holder.close()
+    entry = h.get(final.id)
+    assert seen.status == "completed" and entry is not None and entry.status == "completed"
 
 
 # ------------------------------------------------------------------------------ create attempts

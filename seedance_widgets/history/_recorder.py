@@ -8,6 +8,9 @@
 - Everything else (outcomes, snapshots, saved files) costs only a note when it fails: it is
   logged once, and the poll goes on.
 When the history is off (`available` False) nothing is written and creates go ahead.
+Every write runs in a worker thread and is awaited: the kernel's event loop never waits on an
+fsync, or on another process holding the write lock (up to the busy timeout), yet a snapshot
+is recorded before the caller sees it.
 """
 
 from __future__ import annotations
@@ -86,47 +89,55 @@ class Recorder:
             raise TaskNotRecordedError(task, exc.message) from None
         self._written[task.id] = _state(task)
 
-    def refused(self, attempt: str, status_code: int) -> None:
+    async def refused(self, attempt: str, status_code: int) -> None:
         """A 4xx answer made no task: recorded so it is never listed as unresolved."""
         if 400 <= status_code < 500:
-            self._quietly("how a create ended", lambda h: h.refused(attempt, status_code))
+            await self._quietly("how a create ended", lambda h: h.refused(attempt, status_code))
 
-    def never_sent(self, attempt: str) -> None:
+    async def never_sent(self, attempt: str) -> None:
         """No connection was made, so no task can exist."""
-        self._quietly("how a create ended", lambda h: h.never_sent(attempt))
+        await self._quietly("how a create ended", lambda h: h.never_sent(attempt))
 
-    def ambiguous(self, attempt: str, request: dict[str, Any], fingerprint: str,
-                  sent_at: dt.datetime, cause: str) -> None:
-        self._quietly("an ambiguous create", lambda h: h.ambiguous(
+    async def ambiguous(self, attempt: str, request: dict[str, Any], fingerprint: str,
+                        sent_at: dt.datetime, cause: str) -> None:
+        await self._quietly("an ambiguous create", lambda h: h.ambiguous(
             server=self.server, request=request, fingerprint=fingerprint, sent_at=sent_at,
             cause=cause, attempt=attempt))
 
-    def snapshot(self, task: Task) -> None:
+    async def snapshot(self, task: Task) -> None:
         """Merge the task's state when it changed since we last wrote it."""
         store = self.store
-        if store is None or self._written.get(task.id) == _state(task):
+        state = _state(task)
+        if store is None or self._written.get(task.id) == state:
             return
+        unrecorded = self._unrecorded.get(task.id)
         try:
-            if task.id in self._unrecorded:
-                attempt, request, fingerprint = self._unrecorded[task.id]
-                store.created(task, attempt=attempt, server=self.server, request=request,
-                              fingerprint=fingerprint)
-                del self._unrecorded[task.id]
-            store.record(task, server=self.server)
+            await asyncio.to_thread(self._write_snapshot, store, task, unrecorded)
         except HistoryError as exc:
             warn_once(f"could not record task {task.id}'s state: {exc}")
             return
-        self._written[task.id] = _state(task)
+        if unrecorded is not None:
+            self._unrecorded.pop(task.id, None)
+        self._written[task.id] = state
 
-    def saved(self, task_id: str, path: os.PathLike[str], sha256: str) -> None:
-        self._quietly(f"the saved file of task {task_id}",
-                      lambda h: h.set_local_path(task_id, path, sha256=sha256))
+    def _write_snapshot(self, store: History, task: Task,
+                        unrecorded: tuple[str, dict[str, Any], str] | None) -> None:
+        # In a worker thread; recording the create again is harmless (it never changes).
+        if unrecorded is not None:
+            attempt, request, fingerprint = unrecorded
+            store.created(task, attempt=attempt, server=self.server, request=request,
+                          fingerprint=fingerprint)
+        store.record(task, server=self.server)
 
-    def _quietly(self, what: str, write: Callable[[History], None]) -> None:
+    async def saved(self, task_id: str, path: os.PathLike[str], sha256: str) -> None:
+        await self._quietly(f"the saved file of task {task_id}",
+                            lambda h: h.set_local_path(task_id, path, sha256=sha256))
+
+    async def _quietly(self, what: str, write: Callable[[History], None]) -> None:
         store = self.store
         if store is None:
             return
         try:
-            write(store)
+            await asyncio.to_thread(write, store)
         except HistoryError as exc:
             warn_once(f"could not record {what}: {exc}")
