@@ -12,12 +12,39 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ._client import KEY_ENV, AsyncSeedanceClient
+from ._client import BASE_URL_ENV, KEY_ENV, AsyncSeedanceClient
+from ._errors import SeedanceError
 from ._home import DEMO_SERVER, data_dir
 
 log = logging.getLogger("seedance_widgets")
 DEMO_NOTICE = "demo mode: synthetic videos from the built-in emulator (set TOKENLAB_API_KEY " \
               "for real ones)"
+
+
+
+def unused_base_url() -> str:
+    """A TOKENLAB_BASE_URL set without a key is named, not silently ignored ("" when none);
+    its value is not repeated, since a URL may carry credentials."""
+    if os.environ.get(BASE_URL_ENV, "").strip():
+        return f"{BASE_URL_ENV} is set but not used without {KEY_ENV}"
+    return ""
+
+
+def demo_notice() -> str:
+    """What demo mode says, with the unused base URL when there is one."""
+    unused = unused_base_url()
+    return f"{DEMO_NOTICE}; {unused}" if unused else DEMO_NOTICE
+
+
+def _wants_real(api_key: str | None, base_url: str | None) -> bool:
+    if api_key or os.environ.get(KEY_ENV):
+        return True
+    if base_url:  # a server was named: running the emulator instead would mislead
+        raise SeedanceError(f"base_url was given but no API key: pass api_key=... or set "
+                            f"{KEY_ENV} (without base_url, connect() runs demo mode on the "
+                            "built-in emulator)")
+    return False
+
 
 _lock = threading.Lock()
 _emulator: Any = None
@@ -54,7 +81,7 @@ def _writable(folder: Path) -> Path | None:
 def connect(api_key: str | None = None, base_url: str | None = None, **kwargs: Any
             ) -> AsyncSeedanceClient:
     """A client for the real API when a key is given or set, else for the demo emulator."""
-    if api_key or os.environ.get(KEY_ENV):
+    if _wants_real(api_key, base_url):
         return AsyncSeedanceClient(api_key, base_url, **kwargs)
     emu = shared_emulator()
     return AsyncSeedanceClient(emu.api_key, emu.base_url, server_label=DEMO_SERVER, **kwargs)
@@ -64,7 +91,7 @@ def connect_sync(api_key: str | None = None, base_url: str | None = None, **kwar
     """The blocking SeedanceClient counterpart of `connect`."""
     from ._sync import SeedanceClient
 
-    if api_key or os.environ.get(KEY_ENV):
+    if _wants_real(api_key, base_url):
         return SeedanceClient(api_key, base_url, **kwargs)
     emu = shared_emulator()
     return SeedanceClient(emu.api_key, emu.base_url, server_label=DEMO_SERVER, **kwargs)

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from . import _cli_tasks
 from ._catalog import OPERATIONS, default_catalog
 from ._cli_media import LocalInputs, add_media_arguments
-from ._demo import DEMO_NOTICE, connect
+from ._demo import DEMO_NOTICE, connect, unused_base_url
 from ._errors import SeedanceError, TaskTimeoutError, UsageError
 from ._inputs import money
 from ._pricing import estimate_price
@@ -177,6 +177,8 @@ async def _generate(a: argparse.Namespace) -> int:
             print(f"  - {note}")
         if client.demo:
             print(DEMO_NOTICE + ": no charge")
+            if unused_base_url():
+                print(unused_base_url())
         elif not a.yes and (est.usd is None or est.usd > a.confirm_above):
             why = ("its price is not known offline" if est.usd is None else
                    f"its estimate is above ${a.confirm_above:.2f} (--confirm-above)")

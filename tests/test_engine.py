@@ -281,12 +281,35 @@ def test_cli_generate_in_demo_mode_writes_a_playable_file(tmp_path: Path) -> Non
     """Acceptance: no key set -> the embedded emulator, a progress bar, a playable file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOKENLAB_")}
     env.update(SEEDANCE_WIDGETS_HOME=str(tmp_path / "home"), SEEDANCE_EMU_QUEUE_S="0.3",
-               SEEDANCE_EMU_RUN_S="1.5")
+               SEEDANCE_EMU_RUN_S="1.5", TOKENLAB_BASE_URL="https://user:pw@proxy.example")
     run = subprocess.run([sys.executable, "-m", "seedance_widgets", "generate", "--prompt",
                           "a red fox in snow", "--out", "fox.mp4"], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "demo mode" in run.stdout and "estimate" in run.stdout
+    # A base URL set without a key is named, not silently ignored, and its value not repeated.
+    assert "TOKENLAB_BASE_URL is set but not used without TOKENLAB_API_KEY" in run.stdout
+    assert "proxy.example" not in run.stdout + run.stderr
     assert "100%" in run.stderr and "#" in run.stderr  # the progress bar
     seconds, ratio = probe(tmp_path / "fox.mp4")
     assert abs(seconds - 5) < 0.15 and ratio == pytest.approx(16 / 9, rel=0.03)
+
+
+async def test_a_base_url_without_a_key_is_never_silently_swapped_for_the_emulator(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from seedance_widgets import SeedancePanel, _demo, connect, connect_sync
+    from seedance_widgets._errors import SeedanceError
+
+    for make in (connect, connect_sync):
+        with pytest.raises(SeedanceError, match="base_url was given but no API key"):
+            make(base_url="https://proxy.example")
+    monkeypatch.setattr(_demo, "_emulator", None)  # this test's own demo emulator
+    assert _demo.demo_notice() == _demo.DEMO_NOTICE
+    monkeypatch.setenv("TOKENLAB_BASE_URL", "https://user:pw@proxy.example")
+    panel = SeedancePanel(refresh_catalog=False)
+    try:
+        assert panel.client.demo and panel.demo.startswith(_demo.DEMO_NOTICE)
+        assert panel.demo.endswith("TOKENLAB_BASE_URL is set but not used without "
+                                   "TOKENLAB_API_KEY") and "proxy" not in panel.demo
+    finally:
+        panel.close()

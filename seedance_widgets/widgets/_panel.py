@@ -17,7 +17,7 @@ import traitlets
 from pydantic import ValidationError
 
 from .._client import AsyncSeedanceClient
-from .._demo import DEMO_NOTICE
+from .._demo import demo_notice
 from .._errors import BudgetExceededError, SeedanceError, TaskNotRecordedError, UsageError
 from .._inputs import MAX_IMAGE_BYTES, money
 from .._media_host import AsyncMedia, MediaHost
@@ -97,7 +97,7 @@ class SeedancePanel(WidgetBase):
             if self.gallery is not None and self.gallery._on_action is None:
                 self.gallery._on_action = self.apply_action
         self._session.panels.append(self.apply_action)  # takes actions of unbound cards
-        self.demo = DEMO_NOTICE if self.client.demo else ""
+        self.demo = demo_notice() if self.client.demo else ""
         hooks = PanelHooks(publish=lambda name, value: setattr(self, name, value),
                            get_form=lambda: dict(self.form), say=self._say,
                            set_form=lambda form: setattr(self, "form", form))
