@@ -42,6 +42,7 @@ from ._errors import (
     RateLimitError,
 )
 from ._retry import Attempts
+from ._schedule import pause
 from ._transport import NOT_SENT, api_error, exchange
 
 if TYPE_CHECKING:
@@ -315,12 +316,8 @@ class AsyncAssets:
                                                  else "no reason given")
                 raise AssetFailedError(f"material asset {asset.id} is {asset.status}: {reason}",
                                        asset)
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise _still_processing(asset_id, asset)
-                delay = min(delay, left)
-            await asyncio.sleep(delay)
+            if not await pause(delay, deadline):
+                raise _still_processing(asset_id, asset)
             delay = min(_POLL_CAP, delay * _POLL_GROWTH)
 
     async def wait_preparing(self, error: MaterialPreparingError, *, deadline: float) -> None:

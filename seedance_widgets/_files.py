@@ -69,16 +69,36 @@ def prepare_folder(dest: Path) -> None:
         raise SaveError(f"cannot write into {dest.parent}: permission denied")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = False, mode: int = 0o666) -> None:
     """Write `data` to `path` whole or not at all: a reader never sees half a file, and two
-    writers never mix (each writes its own temporary file, then renames it into place)."""
+    writers never mix (each writes its own temporary file, then renames it into place).
+    `durable` fsyncs the file and its folder before returning; `mode` is before the umask."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        tmp.write_bytes(data)
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb") as f:
+            f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if durable:
+        _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the file itself is synced
+    finally:
+        os.close(fd)
 
 
 def write_text(path: Path, text: str) -> None:

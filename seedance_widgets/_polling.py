@@ -24,7 +24,7 @@ from ._errors import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from ._schedule import PollSchedule
+from ._schedule import PollSchedule, pause
 from ._task import Task
 
 log = logging.getLogger("seedance_widgets")
@@ -145,12 +145,8 @@ class Polling(ClientCore):
         delay = schedule.next_delay(offset, current.status, current.progress)
         yield current
         while not current.is_terminal:
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise _timed_out(current, timeout)
-                delay = min(delay, left)
-            await asyncio.sleep(delay)
+            if not await pause(delay, deadline):
+                raise _timed_out(current, timeout)
             try:
                 current = await self.get(current, deadline=deadline)
             except DeadlineExceeded as exc:

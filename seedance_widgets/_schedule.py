@@ -8,7 +8,21 @@ Without progress, waits grow geometrically to `cap`. Fixed intervals either hamm
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
+
+
+async def pause(delay: float, deadline: float | None) -> bool:
+    """Sleep `delay` s, cut short at `deadline` (monotonic); False, without sleeping, when the
+    deadline has passed, so every poll loop ends by its deadline the same way."""
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        delay = min(delay, left)
+    await asyncio.sleep(delay)
+    return True
 
 
 @dataclass

@@ -12,13 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
 from .._errors import HistoryError
+from .._files import write_atomic
 
 # Data URLs up to this many characters stay in the row: a reference saves nothing there.
 INLINE_LIMIT = 4096
@@ -48,23 +47,7 @@ class BlobStore:
         if dest.is_file() and dest.stat().st_size == len(data):
             return digest
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{digest}.{uuid.uuid4().hex[:8]}.part")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                if durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, dest)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        if durable:
-            _fsync_dir(dest.parent)
+        write_atomic(dest, data, durable=durable, mode=0o600)
         return digest
 
     def get(self, digest: str) -> bytes:
@@ -118,16 +101,3 @@ def has_references(value: Any) -> bool:
     if isinstance(value, list):
         return any(has_references(v) for v in value)
     return is_reference(value)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some filesystems cannot fsync a directory; the file itself is synced
-    finally:
-        os.close(fd)
